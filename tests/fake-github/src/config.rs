@@ -1,0 +1,137 @@
+//! How the fake misbehaves: latency, rate limits, random server errors, scripted faults and
+//! registry failures. [`Config::default`] misbehaves in no way.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+
+/// Faults and limits, changeable while the server runs ([`crate::FakeGithub::update_config`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Added before every answer, API and registry alike.
+    pub latency: Duration,
+    /// Primary budget: `x-ratelimit-limit`.
+    pub rate_limit_total: u64,
+    /// Primary budget left; every API request but `GET /rate_limit` spends one. At 0 the API
+    /// answers 403 "API rate limit exceeded".
+    pub rate_limit_remaining: u64,
+    /// Epoch seconds when the primary budget refills to `rate_limit_total` (then it is set an
+    /// hour later).
+    pub rate_limit_reset: i64,
+    /// Secondary limit: points allowed over any sliding 60 s window (GET/HEAD 1 point,
+    /// DELETE/POST/PUT/PATCH 5 points).
+    pub points_per_minute: Option<u64>,
+    /// Secondary limit: a request arriving while this many API requests are being served is
+    /// refused.
+    pub max_in_flight: Option<usize>,
+    /// Fraction (0..1) of API requests answered 502 or 503 without changing anything.
+    pub server_error_rate: f64,
+    /// Seed of the generator that picks those requests.
+    pub seed: u64,
+    /// Faults fired on matching requests, checked in order; the first that fires wins.
+    pub scripted: Vec<ScriptedFault>,
+    /// The registry answers this status (with an OCI error body) for these manifest digests.
+    pub manifest_status: HashMap<String, u16>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            latency: Duration::ZERO,
+            rate_limit_total: 1_000_000,
+            rate_limit_remaining: 1_000_000,
+            rate_limit_reset: Utc::now().timestamp() + 3_600,
+            points_per_minute: None,
+            max_in_flight: None,
+            server_error_rate: 0.0,
+            seed: 1,
+            scripted: Vec::new(),
+            manifest_status: HashMap::new(),
+        }
+    }
+}
+
+/// A fault fired on requests whose method and path match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptedFault {
+    /// HTTP method to match (case-insensitive); `None` matches any.
+    pub method: Option<String>,
+    /// Substring of the raw request path (as sent, percent-encoded) to match.
+    pub path_contains: String,
+    /// Fires on the nth matching request (1-based); 0 fires on every match.
+    pub nth: usize,
+    pub action: FaultAction,
+}
+
+/// What a scripted fault does instead of the normal answer. Neither changes any state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// Answer this (a `content-type: application/json` header is added unless given).
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Never answer.
+    Hang,
+}
+
+impl ScriptedFault {
+    /// Answers `status` with a GitHub error body `{"message": message}` on the nth match.
+    pub fn respond(
+        method: Option<&str>,
+        path_contains: &str,
+        nth: usize,
+        status: u16,
+        message: &str,
+    ) -> ScriptedFault {
+        ScriptedFault {
+            method: method.map(str::to_owned),
+            path_contains: path_contains.to_owned(),
+            nth,
+            action: FaultAction::Respond {
+                status,
+                headers: Vec::new(),
+                body: serde_json::json!({ "message": message }).to_string(),
+            },
+        }
+    }
+
+    /// Answers GitHub's secondary-rate-limit 403 with `retry-after: retry_after_secs` on the
+    /// nth match.
+    pub fn secondary_rate_limit(
+        method: Option<&str>,
+        path_contains: &str,
+        nth: usize,
+        retry_after_secs: u64,
+    ) -> ScriptedFault {
+        ScriptedFault {
+            method: method.map(str::to_owned),
+            path_contains: path_contains.to_owned(),
+            nth,
+            action: FaultAction::Respond {
+                status: 403,
+                headers: vec![("retry-after".to_owned(), retry_after_secs.to_string())],
+                body: crate::api::secondary_rate_limit_body().to_string(),
+            },
+        }
+    }
+
+    /// Never answers the nth match.
+    pub fn hang(method: Option<&str>, path_contains: &str, nth: usize) -> ScriptedFault {
+        ScriptedFault {
+            method: method.map(str::to_owned),
+            path_contains: path_contains.to_owned(),
+            nth,
+            action: FaultAction::Hang,
+        }
+    }
+
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && path.contains(&self.path_contains)
+    }
+}

@@ -1,0 +1,183 @@
+//! A stateful fake of GitHub for the tests and benchmarks of `package-retention`: the GitHub
+//! Packages REST API (under `/orgs/{org}`, `/users/{username}` and `/user`, plus
+//! `GET /user`, `GET /users/{username}`, `GET /orgs/{org}` and `GET /rate_limit`) and the OCI
+//! registry routes (`/v2/...`, `/token`) on one base URL, over HTTP/1.1 on `127.0.0.1`.
+//!
+//! ```no_run
+//! use fake_github::{days, digest, FakeGithub, World};
+//!
+//! let mut world = World::new().org("acme").user("alice").token("tok", "alice");
+//! let app = world.add_package("acme", "container", "app");
+//! app.add_version(&digest(1), &["v1"], days(3));
+//! let fake = FakeGithub::start(world);
+//! // ... run the binary with GITHUB_API_URL = fake.url() ...
+//! assert_eq!(fake.count("DELETE", "/versions/"), 0);
+//! ```
+//!
+//! Bodies and statuses follow GitHub's OpenAPI description (`shared/github-openapi`), and where
+//! it is silent, what GitHub answers:
+//!
+//! | situation | status | message |
+//! |---|---|---|
+//! | no `Authorization` | 401 | `Requires authentication` (the account routes answer anyway) |
+//! | unknown token | 401 | `Bad credentials` |
+//! | `GET /user` with an installation token | 403 | `Resource not accessible by integration` |
+//! | list packages, token without `can_list_packages` | 403 | `Resource not accessible by integration` |
+//! | delete/restore without `can_delete`, or in another user's namespace | 403 | `Must have admin rights to Repository.` |
+//! | package absent or deleted (any package route but restore) | 404 | `Package not found.` |
+//! | version absent, or already deleted (delete) | 404 | `Package version not found.` |
+//! | last tagged version of a container/docker package | 400 | `You cannot delete the last tagged version of a package. You must delete the package instead.` |
+//! | last active version (any type) | 400 | `You cannot delete the last version of a package. You must delete the package instead.` |
+//! | public package, version (or, for a package delete, any active version) with > 5000 downloads | 400 | `Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance.` |
+//! | restore package: no deleted package of that name | 404 | `Package not found.` |
+//! | restore package: deleted 30 days ago or more | 404 | `Package cannot be restored: it was deleted more than 30 days ago.` |
+//! | restore package: an active package has the name | 403 | `Package cannot be restored: an active package with the same name already exists.` |
+//! | restore version: version is active | 404 | `Package version cannot be restored: it is not deleted.` |
+//! | restore version: deleted 30 days ago or more | 404 | `Package version cannot be restored: it was deleted more than 30 days ago.` |
+//! | restore version: an active version has the same name | 403 | `Package version cannot be restored: an active version with the same name already exists.` |
+//! | unknown `package_type` in a path | 400 | `Invalid package_type ...` |
+//! | unknown route | 404 | `Not Found` |
+//!
+//! Checks run in this order: credentials, namespace, package exists, version exists, rights,
+//! then the rules above. Deleted packages and versions stay listed (`state=deleted`) after 30
+//! days; only their restore is refused.
+//!
+//! Before any route: scripted faults, the in-flight limit, the primary budget, the secondary
+//! points window, then random server errors (see [`Config`]). Registry requests only see
+//! scripted faults, latency and [`Config::manifest_status`].
+
+mod api;
+mod config;
+mod http;
+mod registry;
+mod server;
+mod state;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::TcpListener as StdTcpListener;
+
+use tokio::runtime::Runtime;
+
+pub use api::{
+    MSG_LAST_TAGGED_VERSION, MSG_LAST_VERSION, MSG_NOT_ACCESSIBLE, MSG_NO_ADMIN_RIGHTS,
+    MSG_PACKAGE_NAME_TAKEN, MSG_PACKAGE_NOT_FOUND, MSG_PACKAGE_RESTORE_EXPIRED,
+    MSG_TOO_MANY_DOWNLOADS, MSG_VERSION_NAME_TAKEN, MSG_VERSION_NOT_DELETED, MSG_VERSION_NOT_FOUND,
+    MSG_VERSION_RESTORE_EXPIRED,
+};
+pub use config::{Config, FaultAction, ScriptedFault};
+pub use state::RequestRecord;
+pub use world::{
+    ago, days, digest, hours, Account, AccountKind, Manifest, Package, Token, Version, World,
+};
+
+use state::{lock, Shared, State};
+
+/// A running fake. Dropping it stops the server (requests left hanging are dropped too).
+pub struct FakeGithub {
+    shared: Shared,
+    url: String,
+    runtime: Option<Runtime>,
+}
+
+impl FakeGithub {
+    /// Starts a fake serving `world` with the default [`Config`] (no faults).
+    pub fn start(world: World) -> FakeGithub {
+        FakeGithub::start_with(world, Config::default())
+    }
+
+    /// Starts a fake serving `world` with `config`, on a free port of 127.0.0.1, with its own
+    /// tokio runtime.
+    pub fn start_with(world: World, config: Config) -> FakeGithub {
+        let listener = StdTcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fake-github")
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let shared: Shared = std::sync::Arc::new(std::sync::Mutex::new(State::new(world, config)));
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).expect("tokio listener")
+        };
+        runtime.spawn(server::serve(listener, shared.clone()));
+        FakeGithub {
+            shared,
+            url,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash: the API and registry base URL.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// A snapshot of the current state.
+    pub fn world(&self) -> World {
+        lock(&self.shared).world.clone()
+    }
+
+    /// Changes the state in place.
+    pub fn update_world(&self, change: impl FnOnce(&mut World)) {
+        change(&mut lock(&self.shared).world);
+    }
+
+    /// A snapshot of the current configuration (the primary budget left included).
+    pub fn config(&self) -> Config {
+        lock(&self.shared).config.clone()
+    }
+
+    /// Changes the configuration; fault counters restart when `scripted` changes.
+    pub fn update_config(&self, change: impl FnOnce(&mut Config)) {
+        lock(&self.shared).update_config(change);
+    }
+
+    /// Every request served, in the order they were answered (a hung request is recorded,
+    /// with status 0, when it starts hanging).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared).records.clone()
+    }
+
+    /// API requests with method DELETE, POST, PUT or PATCH, counted on arrival whatever
+    /// their answer.
+    pub fn writes(&self) -> usize {
+        lock(&self.shared).writes
+    }
+
+    /// Recorded requests with this method (case-insensitive) whose raw path contains
+    /// `path_contains`.
+    pub fn count(&self, method: &str, path_contains: &str) -> usize {
+        lock(&self.shared)
+            .records
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.contains(path_contains))
+            .count()
+    }
+
+    /// The highest number of API requests that were being served at once.
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.shared).max_in_flight_seen
+    }
+
+    /// Rate-limit refusals (403/429) given: primary, secondary points, in-flight, and scripted
+    /// 403/429 answers whose body mentions "rate limit".
+    pub fn rate_limited_answers(&self) -> usize {
+        lock(&self.shared).rate_limited_answers
+    }
+}
+
+impl Drop for FakeGithub {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}

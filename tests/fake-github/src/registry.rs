@@ -1,0 +1,246 @@
+//! The OCI registry routes, with ghcr.io's token flow: `GET /v2/{owner}/{name...}/manifests/{reference}`
+//! answers 401 with a `WWW-Authenticate` challenge until the client brings a bearer token from
+//! `GET /token`, which wants `Basic base64(user:GITHUB_TOKEN)`.
+//!
+//! Manifests are built from [`Manifest`]; their bodies do not hash to their digests
+//! (`Docker-Content-Digest` is the version's name).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use chrono::{SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use crate::http::{Answer, RequestParts};
+use crate::world::{digest, Manifest, Package, Version, World};
+
+pub(crate) const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+pub(crate) const IMAGE_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+const SERVICE: &str = "fake-registry";
+/// Offsets the digests of configs and layers away from any digest a test makes.
+const CONFIG_DIGEST_SALT: u64 = 1 << 40;
+const LAYER_DIGEST_SALT: u64 = 1 << 41;
+const PLATFORMS: [(&str, &str); 4] = [
+    ("amd64", ""),
+    ("arm64", "v8"),
+    ("arm", "v7"),
+    ("ppc64le", ""),
+];
+
+/// Whether a path belongs to the registry rather than the GitHub API.
+pub(crate) fn is_registry_path(path: &str) -> bool {
+    path == "/token" || path == "/v2" || path.starts_with("/v2/")
+}
+
+/// Registry tokens handed out by `GET /token`, with the scopes they were asked for.
+#[derive(Debug, Default)]
+pub(crate) struct IssuedTokens {
+    scopes_by_token: HashMap<String, Vec<String>>,
+}
+
+impl IssuedTokens {
+    fn issue(&mut self, scopes: Vec<String>) -> String {
+        let token = format!("fake-registry-token-{}", self.scopes_by_token.len() + 1);
+        self.scopes_by_token.insert(token.clone(), scopes);
+        token
+    }
+
+    /// Whether `token` was issued with a scope granting pull on `repository`.
+    fn grants_pull(&self, token: &str, repository: &str) -> bool {
+        self.scopes_by_token.get(token).is_some_and(|scopes| {
+            scopes.iter().any(|scope| {
+                let mut parts = scope.splitn(3, ':');
+                parts.next() == Some("repository")
+                    && parts
+                        .next()
+                        .is_some_and(|name| name.eq_ignore_ascii_case(repository))
+                    && parts
+                        .next()
+                        .is_some_and(|actions| actions.split(',').any(|a| a == "pull" || a == "*"))
+            })
+        })
+    }
+}
+
+fn oci_error(status: u16, code: &str, message: &str) -> Answer {
+    Answer::json(
+        status,
+        &json!({ "errors": [{ "code": code, "message": message }] }),
+    )
+}
+
+fn challenge(req: &RequestParts, scope: Option<&str>) -> Answer {
+    let mut header = format!(
+        "Bearer realm=\"{}/token\",service=\"{SERVICE}\"",
+        req.base_url()
+    );
+    if let Some(scope) = scope {
+        header.push_str(&format!(",scope=\"{scope}\""));
+    }
+    oci_error(401, "UNAUTHORIZED", "authentication required").header("www-authenticate", header)
+}
+
+/// Answers a registry request.
+pub(crate) fn route(
+    world: &World,
+    tokens: &mut IssuedTokens,
+    manifest_status: &HashMap<String, u16>,
+    req: &RequestParts,
+) -> Answer {
+    if req.raw_path == "/token" {
+        return issue_token(world, tokens, req);
+    }
+    let bearer = req.credential(&["Bearer"]);
+    let segments = req.segments();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET" | "HEAD", ["v2"]) => match bearer {
+            Some(token) if tokens.scopes_by_token.contains_key(&token) => {
+                Answer::json(200, &json!({}))
+            }
+            _ => challenge(req, None),
+        },
+        ("GET" | "HEAD", ["v2", owner, name @ .., "manifests", reference]) if !name.is_empty() => {
+            let repository = format!("{owner}/{}", name.join("/")).to_lowercase();
+            if !bearer.is_some_and(|token| tokens.grants_pull(&token, &repository)) {
+                return challenge(req, Some(&format!("repository:{repository}:pull")));
+            }
+            manifest(world, manifest_status, owner, &name.join("/"), reference)
+        }
+        _ => oci_error(404, "NOT_FOUND", "not found"),
+    }
+}
+
+fn issue_token(world: &World, tokens: &mut IssuedTokens, req: &RequestParts) -> Answer {
+    let password = req
+        .credential(&["Basic"])
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+        })
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(_, password)| password.to_owned())
+        });
+    if password.is_none_or(|p| world.find_token(&p).is_none()) {
+        return oci_error(401, "UNAUTHORIZED", "authentication required");
+    }
+    let scopes = req
+        .query_pairs()
+        .into_iter()
+        .filter(|(key, _)| key == "scope")
+        .flat_map(|(_, value)| value.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    let token = tokens.issue(scopes);
+    Answer::json(
+        200,
+        &json!({
+            "token": token,
+            "access_token": token,
+            "expires_in": 300,
+            "issued_at": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        }),
+    )
+}
+
+fn manifest(
+    world: &World,
+    manifest_status: &HashMap<String, u16>,
+    owner: &str,
+    name: &str,
+    reference: &str,
+) -> Answer {
+    let injected = |digest: &str| {
+        manifest_status
+            .get(digest)
+            .map(|&status| oci_error(status, "UNKNOWN", "fault injected by the fake registry"))
+    };
+    if let Some(fault) = injected(reference) {
+        return fault;
+    }
+    let Some(package) = world.packages.iter().find(|p| {
+        p.package_type == "container"
+            && !p.is_deleted()
+            && p.owner.eq_ignore_ascii_case(owner)
+            && p.name.eq_ignore_ascii_case(name)
+    }) else {
+        return oci_error(404, "NAME_UNKNOWN", "repository name not known to registry");
+    };
+    let by_reference = |v: &&Version| {
+        if reference.starts_with("sha256:") {
+            v.name == reference
+        } else {
+            v.tags.iter().any(|t| t == reference)
+        }
+    };
+    let Some(version) = package.active_versions().find(by_reference) else {
+        return oci_error(404, "MANIFEST_UNKNOWN", "manifest unknown");
+    };
+    if let Some(fault) = injected(&version.name) {
+        return fault;
+    }
+    let (media_type, body) = manifest_body(package, version);
+    Answer::with_type(200, &media_type, body).header("docker-content-digest", version.name.clone())
+}
+
+/// The media type of the manifest with this digest in the package (an image when unknown).
+fn media_type_of(package: &Package, digest: &str) -> String {
+    match package
+        .version_named(digest)
+        .and_then(|v| v.manifest.as_ref())
+    {
+        Some(Manifest::Index { .. }) => INDEX_MEDIA_TYPE.to_owned(),
+        Some(Manifest::Raw { media_type, .. }) => media_type.clone(),
+        _ => IMAGE_MEDIA_TYPE.to_owned(),
+    }
+}
+
+fn manifest_body(package: &Package, version: &Version) -> (String, String) {
+    let descriptor = |digest: &str| json!({ "mediaType": media_type_of(package, digest), "digest": digest, "size": 1024 });
+    let body: Value = match &version.manifest {
+        Some(Manifest::Raw { media_type, body }) => return (media_type.clone(), body.clone()),
+        Some(Manifest::Index { children }) => json!({
+            "schemaVersion": 2,
+            "mediaType": INDEX_MEDIA_TYPE,
+            "manifests": children.iter().enumerate().map(|(i, child)| {
+                let (architecture, variant) = PLATFORMS[i % PLATFORMS.len()];
+                let mut entry = descriptor(child);
+                entry["platform"] = if variant.is_empty() {
+                    json!({ "architecture": architecture, "os": "linux" })
+                } else {
+                    json!({ "architecture": architecture, "os": "linux", "variant": variant })
+                };
+                entry
+            }).collect::<Vec<_>>(),
+        }),
+        Some(Manifest::Image { subject }) => {
+            image_body(version, subject.as_deref().map(descriptor))
+        }
+        None => image_body(version, None),
+    };
+    let media_type = body["mediaType"].as_str().expect("set above").to_owned();
+    (media_type, body.to_string())
+}
+
+fn image_body(version: &Version, subject: Option<Value>) -> Value {
+    let mut body = json!({
+        "schemaVersion": 2,
+        "mediaType": IMAGE_MEDIA_TYPE,
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": digest(version.id + CONFIG_DIGEST_SALT),
+            "size": 1469,
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": digest(version.id + LAYER_DIGEST_SALT),
+            "size": 3_145_728,
+        }],
+    });
+    if let Some(subject) = subject {
+        body["subject"] = subject;
+    }
+    body
+}

@@ -1,0 +1,395 @@
+//! The one way the action talks HTTP: octocrab's generic requests, paced to GitHub's documented
+//! secondary limits (points per minute, requests in flight), retried on rate-limit answers
+//! (after `retry-after` or `x-ratelimit-reset`), on transient 5xx and on connection errors (with
+//! exponential back-off and jitter), each attempt under a timeout. Counts what it sent.
+
+use anyhow::{anyhow, Context, Result};
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt;
+use octocrab::{OctoBody, Octocrab};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Tuning, from the documented environment variables.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    pub points_per_minute: u32,
+    pub max_in_flight: usize,
+    pub request_timeout: Duration,
+    pub retry_base: Duration,
+    pub max_retries: u32,
+    /// Longest rate-limit wait the run accepts; a longer one defers the work.
+    pub max_rate_limit_wait: Duration,
+}
+
+impl Tuning {
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Tuning> {
+        fn number<T: std::str::FromStr>(
+            env: &dyn Fn(&str) -> Option<String>,
+            name: &str,
+            default: T,
+        ) -> Result<T> {
+            match env(name) {
+                None => Ok(default),
+                Some(text) if text.trim().is_empty() => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse()
+                    .map_err(|_| anyhow!("{name} must be a positive whole number, not {text:?}")),
+            }
+        }
+        let tuning = Tuning {
+            points_per_minute: number(&env, "PACKAGE_RETENTION_POINTS_PER_MINUTE", 900)?,
+            max_in_flight: number(&env, "PACKAGE_RETENTION_MAX_IN_FLIGHT", 16)?,
+            request_timeout: Duration::from_secs(number(&env, "PACKAGE_RETENTION_REQUEST_TIMEOUT", 30)?),
+            retry_base: Duration::from_millis(number(&env, "PACKAGE_RETENTION_RETRY_BASE_MS", 1000)?),
+            max_retries: 5,
+            max_rate_limit_wait: Duration::from_secs(600),
+        };
+        if tuning.points_per_minute == 0 || tuning.max_in_flight == 0 || tuning.request_timeout.is_zero() {
+            return Err(anyhow!(
+                "PACKAGE_RETENTION_POINTS_PER_MINUTE, PACKAGE_RETENTION_MAX_IN_FLIGHT and PACKAGE_RETENTION_REQUEST_TIMEOUT must be above 0"
+            ));
+        }
+        Ok(tuning)
+    }
+}
+
+/// An HTTP answer, body read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// GitHub's `message`, or the body's start.
+    pub fn message(&self) -> String {
+        #[derive(serde::Deserialize)]
+        struct Message {
+            message: String,
+        }
+        match serde_json::from_slice::<Message>(&self.body) {
+            Ok(parsed) => parsed.message,
+            Err(_) => {
+                let text = String::from_utf8_lossy(&self.body);
+                let text = text.trim();
+                if text.is_empty() {
+                    self.status.canonical_reason().unwrap_or("no message").to_string()
+                } else {
+                    text.chars().take(200).collect()
+                }
+            }
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A 403/429 that says "rate limit": how long to wait before trying again.
+    pub fn rate_limit_wait(&self, now_epoch: i64) -> Option<Duration> {
+        if self.status != StatusCode::FORBIDDEN && self.status != StatusCode::TOO_MANY_REQUESTS {
+            return None;
+        }
+        if let Some(seconds) = self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+            return Some(Duration::from_secs(seconds));
+        }
+        if self.header("x-ratelimit-remaining").map(str::trim) == Some("0") {
+            let reset = self
+                .header("x-ratelimit-reset")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(now_epoch + 60);
+            return Some(Duration::from_secs((reset - now_epoch).max(0) as u64 + 1));
+        }
+        let says_rate_limit = self.message().to_ascii_lowercase().contains("rate limit");
+        (says_rate_limit || self.status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).context("GitHub answered JSON of an unexpected shape")
+    }
+}
+
+/// How many requests of each kind were sent, for the log and the benchmark.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub get: AtomicUsize,
+    pub delete: AtomicUsize,
+    pub post: AtomicUsize,
+    pub registry: AtomicUsize,
+    pub rate_limited: AtomicUsize,
+    pub retried: AtomicUsize,
+}
+
+/// Points per minute as a token bucket filled at 97% of the limit with a 3% burst, so that no
+/// 60-second window ever spends more than the limit; plus a shared pause after a rate-limit
+/// answer, and the cap on requests in flight.
+struct Pacer {
+    bucket: Mutex<Bucket>,
+    rate_per_sec: f64,
+    capacity: f64,
+    in_flight: Semaphore,
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+    paused_until: Option<Instant>,
+}
+
+impl Pacer {
+    fn new(points_per_minute: u32, max_in_flight: usize) -> Pacer {
+        let limit = f64::from(points_per_minute);
+        let capacity = (limit * 0.03).max(5.0);
+        Pacer {
+            bucket: Mutex::new(Bucket {
+                tokens: capacity,
+                last: Instant::now(),
+                paused_until: None,
+            }),
+            rate_per_sec: limit * 0.97 / 60.0,
+            capacity,
+            in_flight: Semaphore::new(max_in_flight),
+        }
+    }
+
+    async fn take(&self, points: f64) {
+        loop {
+            let wait = {
+                let mut bucket = self.bucket.lock().expect("pacer lock");
+                let now = Instant::now();
+                match bucket.paused_until {
+                    Some(until) if until > now => until - now,
+                    _ => {
+                        let elapsed = now.duration_since(bucket.last).as_secs_f64();
+                        bucket.tokens = (bucket.tokens + elapsed * self.rate_per_sec).min(self.capacity);
+                        bucket.last = now;
+                        let points = points.min(self.capacity);
+                        if bucket.tokens >= points {
+                            bucket.tokens -= points;
+                            return;
+                        }
+                        Duration::from_secs_f64((points - bucket.tokens) / self.rate_per_sec)
+                    }
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn pause(&self, wait: Duration) {
+        let mut bucket = self.bucket.lock().expect("pacer lock");
+        let until = Instant::now() + wait;
+        if bucket.paused_until.is_none_or(|current| current < until) {
+            bucket.paused_until = Some(until);
+        }
+        bucket.tokens = 0.0;
+    }
+}
+
+/// The GitHub REST client (and the plain HTTP client for the registry).
+pub struct Client {
+    octocrab: Octocrab,
+    api_url: String,
+    token: String,
+    tuning: Tuning,
+    pacer: Pacer,
+    registry_in_flight: Semaphore,
+    pub counters: Counters,
+}
+
+/// What a request is, for pacing and counting.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Api,
+    Registry,
+}
+
+impl Client {
+    pub fn new(api_url: &str, token: &str, tuning: Tuning) -> Result<Client> {
+        let octocrab = Octocrab::builder()
+            .build()
+            .context("could not set up the HTTP client")?;
+        Ok(Client {
+            octocrab,
+            api_url: api_url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            pacer: Pacer::new(tuning.points_per_minute, tuning.max_in_flight),
+            registry_in_flight: Semaphore::new(tuning.max_in_flight.min(8)),
+            tuning,
+            counters: Counters::default(),
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Answer> {
+        self.send(Method::GET, &self.url(path), Vec::new(), Target::Api).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<Answer> {
+        self.send(Method::DELETE, &self.url(path), Vec::new(), Target::Api).await
+    }
+
+    pub async fn post(&self, path: &str) -> Result<Answer> {
+        self.send(Method::POST, &self.url(path), Vec::new(), Target::Api).await
+    }
+
+    /// A GET to another host (the OCI registry): not paced with the API's points, never given the
+    /// GitHub token unless `headers` carries it.
+    pub async fn get_registry(&self, url: &str, headers: Vec<(http::HeaderName, String)>) -> Result<Answer> {
+        self.send(Method::GET, url, headers, Target::Registry).await
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.api_url, path)
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: Vec<(http::HeaderName, String)>,
+        target: Target,
+    ) -> Result<Answer> {
+        let points = if method == Method::GET { 1.0 } else { 5.0 };
+        let mut failures = 0u32;
+        let mut rate_limit_waits = 0u32;
+        loop {
+            let attempt = async {
+                let _permit = match target {
+                    Target::Api => {
+                        let permit = self.pacer.in_flight.acquire().await;
+                        self.pacer.take(points).await;
+                        permit
+                    }
+                    Target::Registry => self.registry_in_flight.acquire().await,
+                };
+                self.count(&method, target);
+                tokio::time::timeout(
+                    self.tuning.request_timeout,
+                    self.attempt(method.clone(), url, &headers, target),
+                )
+                .await
+            };
+            let error = match attempt.await {
+                Ok(Ok(answer)) => {
+                    let wait = (target == Target::Api)
+                        .then(|| answer.rate_limit_wait(chrono::Utc::now().timestamp()))
+                        .flatten();
+                    match wait {
+                        Some(wait) => {
+                            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                            rate_limit_waits += 1;
+                            if wait > self.tuning.max_rate_limit_wait || rate_limit_waits > 10 {
+                                return Ok(answer);
+                            }
+                            eprintln!(
+                                "Rate limited on {method} {url} ({}): waiting {}s",
+                                answer.message(),
+                                wait.as_secs()
+                            );
+                            self.pacer.pause(wait);
+                            continue;
+                        }
+                        None if answer.status.is_server_error() => {
+                            anyhow!("{} {}", answer.status.as_u16(), answer.message())
+                        }
+                        None => return Ok(answer),
+                    }
+                }
+                Ok(Err(error)) => error,
+                Err(_) => anyhow!("no answer within {}s", self.tuning.request_timeout.as_secs()),
+            };
+            failures += 1;
+            if failures > self.tuning.max_retries {
+                return Err(error.context(format!("{method} {url} failed {failures} times")));
+            }
+            self.counters.retried.fetch_add(1, Ordering::Relaxed);
+            let backoff = self.tuning.retry_base.saturating_mul(1 << (failures - 1).min(10));
+            let jitter = backoff.mul_f64(random_fraction() * 0.5);
+            tokio::time::sleep((backoff + jitter).min(Duration::from_secs(60))).await;
+        }
+    }
+
+    fn count(&self, method: &Method, target: Target) {
+        let counter = match (target, method) {
+            (Target::Registry, _) => &self.counters.registry,
+            (_, &Method::GET) => &self.counters.get,
+            (_, &Method::DELETE) => &self.counters.delete,
+            _ => &self.counters.post,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(http::HeaderName, String)],
+        target: Target,
+    ) -> Result<Answer> {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header(http::header::USER_AGENT, concat!("package-retention/", env!("CARGO_PKG_VERSION")));
+        if target == Target::Api {
+            request = request
+                .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(http::header::ACCEPT, "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28");
+        }
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(OctoBody::from(String::new()))
+            .context("could not build the request")?;
+        let response = self
+            .octocrab
+            .execute(request)
+            .await
+            .map_err(|error| anyhow!("connection failed: {error}"))?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|error| anyhow!("the answer broke off: {error}"))?
+            .to_bytes();
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// A fraction in [0, 1) from the standard library's per-process random keys.
+pub fn random_fraction() -> f64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(Instant::now().elapsed().as_nanos() as u64);
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A random hex string (heredoc delimiters).
+pub fn random_hex() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u8(0);
+    format!("{:016x}", hasher.finish())
+}

@@ -1,0 +1,607 @@
+//! Reading the action's inputs: from `INPUT_<NAME>` variables (as the runner passes them), or
+//! from `--<input-name> <value>` flags on a laptop; then validating them into `Settings`, one
+//! `Rule` per `config` rule. Bad input becomes an `InputError` naming the input and the value.
+
+use crate::model::PackageType;
+use crate::plan::Mode;
+use crate::policy::{self, Policy, Prerelease, SemverRange, TagSelection};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// One input of the action, with its default in `action.yml`.
+pub struct InputSpec {
+    pub name: &'static str,
+    pub default: &'static str,
+}
+
+const fn input(name: &'static str, default: &'static str) -> InputSpec {
+    InputSpec { name, default }
+}
+
+/// Every input the binary reads, with the default `action.yml` declares.
+pub const INPUTS: &[InputSpec] = &[
+    input("token", "${{ github.token }}"),
+    input("owner", "${{ github.repository_owner }}"),
+    input("owner-type", "auto"),
+    input("package-type", "container"),
+    input("packages", ""),
+    input("mode", "delete"),
+    input("dry-run", "false"),
+    input("version-ids", ""),
+    input("tags", ""),
+    input("exclude-tags", ""),
+    input("tag-selection", "any"),
+    input("versions", ""),
+    input("exclude-versions", ""),
+    input("semver", ""),
+    input("prerelease", "any"),
+    input("older-than", ""),
+    input("deleted-within", ""),
+    input("keep-latest", "0"),
+    input("min-versions-to-keep", "0"),
+    input("delete-empty-package", "false"),
+    input("max-deletions", ""),
+    input("registry-url", "https://ghcr.io"),
+    input("config", ""),
+    input("fail-on-error", "true"),
+];
+
+/// Inputs that hold for the whole run and cannot be set per `config` rule.
+const RUN_LEVEL: &[&str] = &["token", "config", "mode", "dry-run", "max-deletions", "fail-on-error"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub input: String,
+    pub value: String,
+    pub problem: String,
+}
+
+impl InputError {
+    fn new(input: &str, value: &str, problem: impl Into<String>) -> InputError {
+        InputError {
+            input: input.to_string(),
+            value: value.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "input `{}` has the value {:?}: {}",
+            self.input, self.value, self.problem
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OwnerType {
+    Auto,
+    User,
+    Org,
+}
+
+/// One rule: where to look and what to choose.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub owner: String,
+    pub owner_type: OwnerType,
+    pub package_type: PackageType,
+    pub packages: Vec<String>,
+    pub registry_url: String,
+    pub policy: Policy,
+}
+
+/// Everything a run needs to know, validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub mode: Mode,
+    pub dry_run: bool,
+    pub fail_on_error: bool,
+    pub max_deletions: Option<usize>,
+    pub token: String,
+    pub rules: Vec<Rule>,
+    /// `--versions-file`: plan offline against this file.
+    pub versions_file: Option<PathBuf>,
+}
+
+/// The raw input values, before validation.
+#[derive(Debug, Default)]
+pub struct RawInputs {
+    values: BTreeMap<String, String>,
+    versions_file: Option<PathBuf>,
+}
+
+/// What the command line asks for.
+pub enum Invocation {
+    Run(RawInputs),
+    Help,
+}
+
+pub const USAGE: &str = "\
+package-retention: delete and restore GitHub Packages versions.
+
+In a workflow it reads its inputs from INPUT_<NAME> variables (see action.yml).
+By hand, each input is a flag:
+  package-retention --owner acme --packages app --keep-latest 5 --dry-run
+The token comes from GITHUB_TOKEN (or --token). Boolean flags may stand alone.
+Offline, with no token and no network, plan against an exported versions file:
+  package-retention --versions-file versions.json --package-type npm --packages my-lib --keep-latest 2
+
+Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
+  exclude-tags tag-selection versions exclude-versions semver prerelease older-than
+  deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
+  registry-url config fail-on-error
+Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
+  2 bad input.";
+
+const BOOLEAN_INPUTS: &[&str] = &["dry-run", "delete-empty-package", "fail-on-error"];
+
+impl RawInputs {
+    /// Reads `INPUT_*` variables (in a workflow) or flags (by hand).
+    pub fn from_environment(
+        args: &[String],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Invocation, InputError> {
+        let mut raw = RawInputs::default();
+        if args.is_empty() {
+            for spec in INPUTS {
+                let key = format!("INPUT_{}", spec.name.to_uppercase());
+                if let Some(value) = env(&key) {
+                    raw.values.insert(spec.name.to_string(), value);
+                }
+            }
+        } else {
+            let mut args = args.iter().peekable();
+            while let Some(arg) = args.next() {
+                if arg == "--help" || arg == "-h" {
+                    return Ok(Invocation::Help);
+                }
+                let Some(flag) = arg.strip_prefix("--") else {
+                    return Err(InputError::new(arg, arg, "expected a flag such as --owner acme"));
+                };
+                let (name, inline) = match flag.split_once('=') {
+                    Some((name, value)) => (name, Some(value.to_string())),
+                    None => (flag, None),
+                };
+                let known = name == "versions-file" || INPUTS.iter().any(|s| s.name == name);
+                if !known {
+                    return Err(InputError::new(name, arg, "unknown flag; see --help"));
+                }
+                let value = match inline {
+                    Some(value) => value,
+                    None if BOOLEAN_INPUTS.contains(&name)
+                        && args.peek().is_none_or(|next| next.starts_with("--")) =>
+                    {
+                        "true".to_string()
+                    }
+                    None => args
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| InputError::new(name, "", "the flag needs a value"))?,
+                };
+                if name == "versions-file" {
+                    raw.versions_file = Some(PathBuf::from(value));
+                } else {
+                    raw.values.insert(name.to_string(), value);
+                }
+            }
+            if !raw.values.contains_key("token") {
+                if let Some(token) = env("GITHUB_TOKEN") {
+                    raw.values.insert("token".into(), token);
+                }
+            }
+            if !raw.values.contains_key("owner") {
+                if let Some(owner) = env("GITHUB_REPOSITORY_OWNER") {
+                    raw.values.insert("owner".into(), owner);
+                }
+            }
+        }
+        Ok(Invocation::Run(raw))
+    }
+
+    /// The value given, or the binary's default (`action.yml`'s, expressions aside).
+    fn value(&self, name: &str) -> String {
+        match self.values.get(name) {
+            Some(value) => value.clone(),
+            None => INPUTS
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.default)
+                .filter(|d| !d.starts_with("${{"))
+                .unwrap_or("")
+                .to_string(),
+        }
+    }
+
+    pub fn into_settings(self, read_file: impl Fn(&str) -> Option<String>) -> Result<Settings, InputError> {
+        let offline = self.versions_file.is_some();
+        let mode = match self.value("mode").trim().to_ascii_lowercase().as_str() {
+            "delete" => Mode::Delete,
+            "restore" => Mode::Restore,
+            _ => return Err(invalid(&self, "mode", "must be `delete` or `restore`")),
+        };
+        let dry_run = parse_bool("dry-run", &self.value("dry-run"))?;
+        let fail_on_error = parse_bool("fail-on-error", &self.value("fail-on-error"))?;
+        let max_deletions = match self.value("max-deletions").trim() {
+            "" => None,
+            text => Some(parse_count("max-deletions", text)?),
+        };
+        if mode == Mode::Restore && max_deletions.is_some() {
+            return Err(conflict(&self, "max-deletions", "it applies to mode `delete` only"));
+        }
+        let token = self.value("token").trim().to_string();
+        if token.is_empty() && !offline {
+            return Err(InputError::new(
+                "token",
+                "",
+                "a token is needed (GITHUB_TOKEN with package admin rights, or a classic PAT)",
+            ));
+        }
+
+        let defaults: BTreeMap<String, String> = INPUTS
+            .iter()
+            .filter(|s| !RUN_LEVEL.contains(&s.name))
+            .map(|s| (s.name.to_string(), self.value(s.name)))
+            .collect();
+        let config = self.value("config");
+        let rules = if config.trim().is_empty() {
+            vec![parse_rule(&defaults, mode, offline, "")?]
+        } else {
+            let text = match config.trim() {
+                path if !path.contains('\n') && !path.contains(':') => read_file(path)
+                    .ok_or_else(|| InputError::new("config", path, "no such file to read"))?,
+                _ => config.clone(),
+            };
+            config_rules(&text)?
+                .into_iter()
+                .enumerate()
+                .map(|(index, overrides)| {
+                    let mut values = defaults.clone();
+                    values.extend(overrides);
+                    parse_rule(&values, mode, offline, &format!("config rules[{index}]: "))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(Settings {
+            mode,
+            dry_run,
+            fail_on_error,
+            max_deletions,
+            token,
+            rules,
+            versions_file: self.versions_file,
+        })
+    }
+}
+
+fn invalid(raw: &RawInputs, name: &str, problem: &str) -> InputError {
+    InputError::new(name, &raw.value(name), problem)
+}
+
+fn conflict(raw: &RawInputs, name: &str, problem: &str) -> InputError {
+    InputError::new(name, &raw.value(name), format!("conflicts with mode `restore`: {problem}"))
+}
+
+fn parse_bool(name: &str, text: &str) -> Result<bool, InputError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(InputError::new(name, text, "must be `true` or `false`")),
+    }
+}
+
+fn parse_count(name: &str, text: &str) -> Result<usize, InputError> {
+    text.trim()
+        .parse::<usize>()
+        .map_err(|_| InputError::new(name, text, "must be a whole number, 0 or more"))
+}
+
+/// The `config` YAML: `rules:` (or a bare list) of maps from input names to values.
+fn config_rules(text: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
+    let bad = |problem: String| InputError::new("config", text.trim(), problem);
+    let document: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|error| bad(format!("is not valid YAML: {error}")))?;
+    let rules = match document {
+        serde_yaml::Value::Sequence(rules) => rules,
+        serde_yaml::Value::Mapping(mut top) => {
+            if let Some(key) = top.keys().find(|k| k.as_str() != Some("rules")) {
+                return Err(bad(format!("unknown top-level key {}; expected `rules`", yaml_text(key))));
+            }
+            match top.remove("rules") {
+                Some(serde_yaml::Value::Sequence(rules)) => rules,
+                _ => return Err(bad("`rules` must be a list of rules".into())),
+            }
+        }
+        _ => return Err(bad("must be a map with `rules:`, a list of rules".into())),
+    };
+    if rules.is_empty() {
+        return Err(bad("`rules` is empty".into()));
+    }
+    rules
+        .into_iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let serde_yaml::Value::Mapping(map) = rule else {
+                return Err(bad(format!("rules[{index}] must be a map of inputs")));
+            };
+            map.into_iter()
+                .map(|(key, value)| {
+                    let key = key
+                        .as_str()
+                        .ok_or_else(|| bad(format!("rules[{index}] has a key that is not text")))?
+                        .to_string();
+                    if !INPUTS.iter().any(|s| s.name == key) {
+                        return Err(bad(format!("rules[{index}] has an unknown key `{key}`")));
+                    }
+                    if RUN_LEVEL.contains(&key.as_str()) {
+                        return Err(bad(format!(
+                            "rules[{index}] sets `{key}`, which holds for the whole run: give it as an input"
+                        )));
+                    }
+                    let value = match value {
+                        serde_yaml::Value::Sequence(items) => {
+                            items.iter().map(yaml_text).collect::<Vec<_>>().join(",")
+                        }
+                        other => yaml_text(&other),
+                    };
+                    Ok((key, value))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn yaml_text(value: &serde_yaml::Value) -> String {
+    match value {
+        serde_yaml::Value::String(text) => text.clone(),
+        serde_yaml::Value::Number(number) => number.to_string(),
+        serde_yaml::Value::Bool(flag) => flag.to_string(),
+        serde_yaml::Value::Null => String::new(),
+        other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+    }
+}
+
+fn parse_rule(
+    values: &BTreeMap<String, String>,
+    mode: Mode,
+    offline: bool,
+    context: &str,
+) -> Result<Rule, InputError> {
+    let get = |name: &str| values.get(name).cloned().unwrap_or_default();
+    let err = |name: &str, problem: String| InputError::new(&format!("{context}{name}"), &get(name), problem);
+    let choice = |name: &str, choices: &[&str]| -> Result<String, InputError> {
+        let value = get(name).trim().to_ascii_lowercase();
+        if choices.contains(&value.as_str()) {
+            Ok(value)
+        } else {
+            Err(err(name, format!("must be one of: {}", choices.join(", "))))
+        }
+    };
+    let globs = |name: &str| policy::parse_globs(&get(name)).map_err(|problem| err(name, problem));
+    let age = |name: &str| match get(name).trim() {
+        "" => Ok(None),
+        text => policy::parse_age(text).map(Some).map_err(|problem| err(name, problem)),
+    };
+    let count = |name: &str| parse_count(name, &get(name)).map_err(|e| err(name, e.problem));
+
+    let owner = get("owner").trim().to_string();
+    if owner.is_empty() && !offline {
+        return Err(err("owner", "an owner (user or organization) is needed".into()));
+    }
+    let owner_type = match choice("owner-type", &["auto", "user", "org"])?.as_str() {
+        "user" => OwnerType::User,
+        "org" => OwnerType::Org,
+        _ => OwnerType::Auto,
+    };
+    let package_type = PackageType::parse(&get("package-type")).ok_or_else(|| {
+        err(
+            "package-type",
+            "must be one of: npm, maven, rubygems, nuget, docker, container".into(),
+        )
+    })?;
+    let packages: Vec<String> = policy::split_list(&get("packages")).map(str::to_string).collect();
+    if packages.is_empty() && !offline {
+        return Err(err("packages", "name at least one package (names or globs)".into()));
+    }
+    for name in packages.iter().filter(|n| policy::is_glob(n)) {
+        glob::Pattern::new(name).map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
+    }
+    let tag_selection = match choice("tag-selection", &["any", "tagged", "untagged"])?.as_str() {
+        "tagged" => TagSelection::Tagged,
+        "untagged" => TagSelection::Untagged,
+        _ => TagSelection::Any,
+    };
+    let prerelease = match choice("prerelease", &["any", "only", "exclude"])?.as_str() {
+        "only" => Prerelease::Only,
+        "exclude" => Prerelease::Exclude,
+        _ => Prerelease::Any,
+    };
+    let version_ids = match get("version-ids").trim() {
+        "" => None,
+        text => Some(policy::parse_ids(text).map_err(|problem| err("version-ids", problem))?),
+    };
+    let semver = match get("semver").trim() {
+        "" => None,
+        text => Some(SemverRange::parse(text).map_err(|problem| err("semver", problem))?),
+    };
+    let registry_url = get("registry-url").trim().trim_end_matches('/').to_string();
+    if !(registry_url.starts_with("https://") || registry_url.starts_with("http://")) {
+        return Err(err("registry-url", "must be an http(s) URL such as https://ghcr.io".into()));
+    }
+    let policy = Policy {
+        version_ids,
+        tags: globs("tags")?,
+        exclude_tags: globs("exclude-tags")?,
+        tag_selection,
+        versions: globs("versions")?,
+        exclude_versions: globs("exclude-versions")?,
+        semver,
+        prerelease,
+        older_than: age("older-than")?,
+        deleted_within: age("deleted-within")?,
+        keep_latest: count("keep-latest")?,
+        min_versions_to_keep: count("min-versions-to-keep")?,
+        delete_empty_package: parse_bool("delete-empty-package", &get("delete-empty-package"))
+            .map_err(|e| err("delete-empty-package", e.problem))?,
+    };
+
+    let tag_inputs_given = !policy.tags.is_empty()
+        || !policy.exclude_tags.is_empty()
+        || policy.tag_selection != TagSelection::Any;
+    if tag_inputs_given && !package_type.has_tags() {
+        let name = ["tags", "exclude-tags", "tag-selection"]
+            .into_iter()
+            .find(|n| !get(n).trim().is_empty() && get(n).trim() != "any")
+            .unwrap_or("tags");
+        return Err(err(
+            name,
+            format!("{package_type} packages have no tags: tag inputs apply to container and docker packages"),
+        ));
+    }
+    if !policy.tags.is_empty() && policy.tag_selection == TagSelection::Untagged {
+        return Err(err(
+            "tag-selection",
+            "`untagged` conflicts with `tags`: a version matching a tag is tagged".into(),
+        ));
+    }
+    match mode {
+        Mode::Restore => {
+            for (name, given) in [
+                ("keep-latest", policy.keep_latest > 0),
+                ("min-versions-to-keep", policy.min_versions_to_keep > 0),
+                ("delete-empty-package", policy.delete_empty_package),
+            ] {
+                if given {
+                    return Err(err(
+                        name,
+                        "conflicts with mode `restore`: it applies to mode `delete` only".into(),
+                    ));
+                }
+            }
+        }
+        Mode::Delete => {
+            if policy.deleted_within.is_some() {
+                return Err(err(
+                    "deleted-within",
+                    "conflicts with mode `delete`: it applies to mode `restore` only".into(),
+                ));
+            }
+        }
+    }
+    Ok(Rule {
+        owner,
+        owner_type,
+        package_type,
+        packages,
+        registry_url,
+        policy,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, InputError> {
+        let env: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (format!("INPUT_{}", k.to_uppercase()), v.to_string()))
+            .collect();
+        let Invocation::Run(raw) = RawInputs::from_environment(&[], |k| env.get(k).cloned())? else {
+            panic!("no help without flags");
+        };
+        raw.into_settings(|_| None)
+    }
+
+    const BASE: &[(&str, &str)] = &[("token", "t"), ("owner", "acme"), ("packages", "app")];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        BASE.iter().chain(extra).copied().collect()
+    }
+
+    #[test]
+    fn defaults_make_a_valid_delete_run() {
+        let s = settings(BASE).unwrap();
+        assert_eq!(s.mode, Mode::Delete);
+        assert!(!s.dry_run && s.fail_on_error);
+        assert_eq!(s.rules[0].package_type, PackageType::Container);
+        assert_eq!(s.rules[0].registry_url, "https://ghcr.io");
+    }
+
+    #[test]
+    fn bad_inputs_name_the_input() {
+        for (name, value) in [
+            ("mode", "purge"),
+            ("package-type", "pip"),
+            ("owner-type", "team"),
+            ("tag-selection", "some"),
+            ("prerelease", "maybe"),
+            ("dry-run", "yes"),
+            ("keep-latest", "-1"),
+            ("min-versions-to-keep", "many"),
+            ("older-than", "3 days"),
+            ("version-ids", "12,abc"),
+            ("semver", ">=1.0.0.1"),
+            ("tags", "v1.["),
+            ("registry-url", "ghcr.io"),
+        ] {
+            let error = settings(&with(&[(name, value)])).unwrap_err();
+            assert!(error.input.ends_with(name), "{name}: {error}");
+            assert_eq!(error.value, value);
+        }
+        assert_eq!(settings(&[("owner", "a"), ("packages", "p")]).unwrap_err().input, "token");
+        assert_eq!(settings(&[("token", "t"), ("owner", "a")]).unwrap_err().input, "packages");
+    }
+
+    #[test]
+    fn conflicts_are_refused() {
+        let e = settings(&with(&[("mode", "restore"), ("keep-latest", "2")])).unwrap_err();
+        assert_eq!(e.input, "keep-latest");
+        let e = settings(&with(&[("deleted-within", "2d")])).unwrap_err();
+        assert_eq!(e.input, "deleted-within");
+        let e = settings(&with(&[("package-type", "npm"), ("tags", "v1")])).unwrap_err();
+        assert_eq!(e.input, "tags");
+        let e = settings(&with(&[("tags", "v1"), ("tag-selection", "untagged")])).unwrap_err();
+        assert_eq!(e.input, "tag-selection");
+    }
+
+    #[test]
+    fn config_rules_inherit_the_plain_inputs() {
+        let config = "rules:\n  - packages: [web, api]\n    keep-latest: 3\n  - package-type: npm\n    packages: lib\n";
+        let s = settings(&with(&[("config", config), ("keep-latest", "1")])).unwrap();
+        assert_eq!(s.rules.len(), 2);
+        assert_eq!(s.rules[0].packages, vec!["web", "api"]);
+        assert_eq!(s.rules[0].policy.keep_latest, 3);
+        assert_eq!(s.rules[1].policy.keep_latest, 1);
+        assert_eq!(s.rules[1].package_type, PackageType::Npm);
+        let e = settings(&with(&[("config", "rules:\n  - keep-lastest: 3\n")])).unwrap_err();
+        assert!(e.input == "config" && e.problem.contains("keep-lastest"), "{e}");
+        let e = settings(&with(&[("config", "rules: [\n")])).unwrap_err();
+        assert!(e.problem.contains("YAML"), "{e}");
+        let e = settings(&with(&[("config", "rules:\n  - keep-latest: -2\n")])).unwrap_err();
+        assert_eq!(e.input, "config rules[0]: keep-latest");
+        let e = settings(&with(&[("config", "rules:\n  - dry-run: true\n")])).unwrap_err();
+        assert!(e.problem.contains("whole run"), "{e}");
+    }
+
+    #[test]
+    fn flags_work_by_hand() {
+        let args: Vec<String> = ["--owner", "acme", "--packages", "app", "--keep-latest", "5", "--dry-run"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let Invocation::Run(raw) =
+            RawInputs::from_environment(&args, |k| (k == "GITHUB_TOKEN").then(|| "tok".into())).unwrap()
+        else {
+            panic!()
+        };
+        let s = raw.into_settings(|_| None).unwrap();
+        assert!(s.dry_run);
+        assert_eq!(s.token, "tok");
+        assert_eq!(s.rules[0].policy.keep_latest, 5);
+    }
+}

@@ -1,0 +1,283 @@
+//! Finding what to work on: the owner's namespace (`/orgs`, `/users` or `/user`), the package
+//! names (globs expanded by listing the owner's packages), and every version of a package, in
+//! pages of 100 (after the first page, the rest concurrently when `Link` names the last page).
+
+use crate::client::{Answer, Client};
+use crate::inputs::OwnerType;
+use crate::model::{PackageType, RestPackage, RestVersion, Version};
+use anyhow::{anyhow, bail, Result};
+use futures::future::join_all;
+use http::StatusCode;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+const PER_PAGE: usize = 100;
+
+/// Path segment encoding: everything but unreserved characters (so `/` in a name is `%2F`).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+fn segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// Where an owner's packages live in the REST API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Namespace {
+    Org(String),
+    User(String),
+    /// The token's own account, through `/user`.
+    Me(String),
+}
+
+impl Namespace {
+    pub fn prefix(&self) -> String {
+        match self {
+            Namespace::Org(org) => format!("/orgs/{}", segment(org)),
+            Namespace::User(user) => format!("/users/{}", segment(user)),
+            Namespace::Me(_) => "/user".to_string(),
+        }
+    }
+
+    /// `org` or `user`, as the `owner-type` input says it.
+    pub fn owner_type(&self) -> &'static str {
+        match self {
+            Namespace::Org(_) => "org",
+            Namespace::User(_) | Namespace::Me(_) => "user",
+        }
+    }
+
+    pub fn package_path(&self, package_type: PackageType, name: &str) -> String {
+        format!("{}/packages/{}/{}", self.prefix(), package_type, segment(name))
+    }
+
+    pub fn version_path(&self, package_type: PackageType, name: &str, id: u64) -> String {
+        format!("{}/versions/{id}", self.package_path(package_type, name))
+    }
+}
+
+/// A failed answer as an error that quotes GitHub.
+pub fn api_error(what: &str, answer: &Answer) -> anyhow::Error {
+    anyhow!("{what}: GitHub answered {} \"{}\"", answer.status.as_u16(), answer.message())
+}
+
+/// Works out the owner's namespace. `auto` asks `GET /users/{owner}` for its type; a user who is
+/// the token's own account (`GET /user`) is served through the `/user` routes.
+pub async fn resolve_namespace(client: &Client, owner: &str, owner_type: OwnerType) -> Result<Namespace> {
+    let is_org = match owner_type {
+        OwnerType::Org => true,
+        OwnerType::User => false,
+        OwnerType::Auto => {
+            #[derive(serde::Deserialize)]
+            struct Account {
+                #[serde(rename = "type")]
+                kind: String,
+            }
+            let answer = client.get(&format!("/users/{}", segment(owner))).await?;
+            match answer.status {
+                StatusCode::OK => answer.json::<Account>()?.kind == "Organization",
+                StatusCode::NOT_FOUND => bail!("owner `{owner}` was not found (GET /users/{owner} answered 404)"),
+                _ => return Err(api_error(&format!("could not look up owner `{owner}`"), &answer)),
+            }
+        }
+    };
+    if is_org {
+        return Ok(Namespace::Org(owner.to_string()));
+    }
+    #[derive(serde::Deserialize)]
+    struct Me {
+        login: String,
+    }
+    let answer = client.get("/user").await?;
+    if answer.is_success() {
+        if answer.json::<Me>()?.login.eq_ignore_ascii_case(owner) {
+            return Ok(Namespace::Me(owner.to_string()));
+        }
+    }
+    Ok(Namespace::User(owner.to_string()))
+}
+
+/// The package names to work on: exact names as given, globs matched against the owner's
+/// packages of that type.
+pub async fn expand_packages(
+    client: &Client,
+    namespace: &Namespace,
+    package_type: PackageType,
+    names: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let globs: Vec<&String> = names.iter().filter(|n| crate::policy::is_glob(n)).collect();
+    let mut expanded: Vec<String> = names.iter().filter(|n| !crate::policy::is_glob(n)).cloned().collect();
+    if globs.is_empty() {
+        return Ok(expanded);
+    }
+    let path = format!("{}/packages?package_type={package_type}", namespace.prefix());
+    let answers = fetch_pages(client, &path).await?;
+    let mut listed = Vec::new();
+    for answer in answers {
+        match answer.status {
+            StatusCode::OK => listed.extend(answer.json::<Vec<RestPackage>>()?.into_iter().map(|p| p.name)),
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => bail!(
+                "the token cannot list the {package_type} packages of `{}` (GitHub answered {} \"{}\"), so the globs in `packages` cannot be expanded: name the packages exactly, or use a token that can list them (a classic PAT with read:packages)",
+                namespace_owner(namespace),
+                answer.status.as_u16(),
+                answer.message()
+            ),
+            _ => return Err(api_error("could not list packages", &answer)),
+        }
+    }
+    for pattern in globs {
+        let compiled = glob::Pattern::new(pattern)?;
+        let matched: Vec<&String> = listed.iter().filter(|name| compiled.matches(name)).collect();
+        if matched.is_empty() {
+            warnings.push(format!(
+                "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
+                namespace_owner(namespace)
+            ));
+        }
+        expanded.extend(matched.into_iter().cloned());
+    }
+    let mut seen = std::collections::HashSet::new();
+    expanded.retain(|name| seen.insert(name.clone()));
+    Ok(expanded)
+}
+
+pub fn namespace_owner(namespace: &Namespace) -> &str {
+    match namespace {
+        Namespace::Org(name) | Namespace::User(name) | Namespace::Me(name) => name,
+    }
+}
+
+/// Versions in one state, or `None` when the package does not exist (or was deleted).
+pub async fn list_versions(
+    client: &Client,
+    namespace: &Namespace,
+    package_type: PackageType,
+    name: &str,
+    state: &str,
+) -> Result<Option<Vec<Version>>> {
+    let path = format!(
+        "{}/versions?state={state}",
+        namespace.package_path(package_type, name)
+    );
+    let answers = fetch_pages(client, &path).await?;
+    let mut versions = Vec::new();
+    for answer in answers {
+        match answer.status {
+            StatusCode::OK => {
+                for version in answer.json::<Vec<RestVersion>>()? {
+                    versions.push(version.into_version()?);
+                }
+            }
+            StatusCode::NOT_FOUND => return Ok(None),
+            _ => return Err(api_error(&format!("could not list the versions of `{name}`"), &answer)),
+        }
+    }
+    Ok(Some(versions))
+}
+
+/// Every page of a listing: the first, then the rest concurrently when `Link` names the last
+/// page, else by following `next`. Stops at the first answer that is not 200 (returned last).
+async fn fetch_pages(client: &Client, path: &str) -> Result<Vec<Answer>> {
+    let page_path = |page: usize| format!("{path}&per_page={PER_PAGE}&page={page}");
+    let first = client.get(&page_path(1)).await?;
+    if first.status != StatusCode::OK {
+        return Ok(vec![first]);
+    }
+    let links = Links::parse(first.header("link").unwrap_or(""));
+    let mut answers = vec![first];
+    if let Some(last) = links.last_page {
+        let rest = join_all((2..=last).map(|page| {
+            let path = page_path(page);
+            async move { client.get(&path).await }
+        }))
+        .await;
+        for answer in rest {
+            let answer = answer?;
+            let ok = answer.status == StatusCode::OK;
+            answers.push(answer);
+            if !ok {
+                break;
+            }
+        }
+        return Ok(answers);
+    }
+    let mut next = links.next;
+    let mut seen = 1;
+    while let Some(url) = next {
+        seen += 1;
+        if seen > 100_000 {
+            bail!("pagination of {path} did not end");
+        }
+        let target = match page_number(&url) {
+            Some(page) => page_path(page),
+            None => url,
+        };
+        let answer = client.get(&target).await?;
+        if answer.status != StatusCode::OK {
+            answers.push(answer);
+            break;
+        }
+        next = Links::parse(answer.header("link").unwrap_or("")).next;
+        answers.push(answer);
+    }
+    Ok(answers)
+}
+
+/// The parts of a `Link` header that pagination needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Links {
+    next: Option<String>,
+    last_page: Option<usize>,
+}
+
+impl Links {
+    fn parse(header: &str) -> Links {
+        let mut links = Links::default();
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let Some(url) = pieces.next().map(str::trim) else {
+                continue;
+            };
+            let url = url.trim_start_matches('<').trim_end_matches('>').to_string();
+            for rel in pieces.map(str::trim) {
+                match rel {
+                    r#"rel="next""# => links.next = Some(url.clone()),
+                    r#"rel="last""# => links.last_page = page_number(&url),
+                    _ => {}
+                }
+            }
+        }
+        links
+    }
+}
+
+fn page_number(url: &str) -> Option<usize> {
+    let query = url.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("page="))
+        .and_then(|page| page.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers() {
+        let header = r#"<https://api.github.com/user/packages/npm/x/versions?per_page=100&page=2>; rel="next", <https://api.github.com/user/packages/npm/x/versions?per_page=100&page=7>; rel="last""#;
+        let links = Links::parse(header);
+        assert_eq!(links.last_page, Some(7));
+        assert!(links.next.unwrap().ends_with("page=2"));
+        assert_eq!(Links::parse(""), Links::default());
+    }
+
+    #[test]
+    fn names_are_encoded_as_one_segment() {
+        let ns = Namespace::Org("acme".into());
+        assert_eq!(
+            ns.version_path(PackageType::Container, "team/app", 7),
+            "/orgs/acme/packages/container/team%2Fapp/versions/7"
+        );
+        assert_eq!(Namespace::Me("me".into()).prefix(), "/user");
+    }
+}

@@ -1,0 +1,96 @@
+//! package-retention: deletes and restores GitHub Packages versions. The data flows
+//! inputs → policy → listing → plan → execution → report; `run` drives it.
+
+mod client;
+mod execute;
+mod graph;
+mod inputs;
+mod listing;
+mod model;
+mod plan;
+mod policy;
+mod registry;
+mod report;
+mod run;
+
+use inputs::{Invocation, RawInputs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let env = |name: &str| std::env::var(name).ok();
+    let raw = match RawInputs::from_environment(&args, env) {
+        Ok(Invocation::Run(raw)) => raw,
+        Ok(Invocation::Help) => {
+            println!("{}", inputs::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => return bad_input(&error),
+    };
+    let settings = match raw.into_settings(|path| std::fs::read_to_string(path).ok()) {
+        Ok(settings) => settings,
+        Err(error) => return bad_input(&error),
+    };
+    let tuning = match client::Tuning::from_env(env) {
+        Ok(tuning) => tuning,
+        Err(error) => {
+            println!("::error title=Invalid setting::{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if settings.versions_file.is_some() {
+        run::plan_offline(&settings)
+    } else {
+        let api_url = env("GITHUB_API_URL")
+            .filter(|url| !url.trim().is_empty())
+            .unwrap_or_else(|| "https://api.github.com".to_string());
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(run::run(&settings, &api_url, tuning)))
+    };
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            println!("::error title=package-retention::{}", format!("{error:#}").replace('\n', "%0A"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let tally = report::Tally::new(&report);
+    print!("{}", tally.log());
+    let outputs = tally.outputs();
+    let output_path = env("GITHUB_OUTPUT").filter(|p| !p.is_empty());
+    match report::write_outputs(&outputs, output_path.as_deref()) {
+        Ok(Some(text)) => print!("\nOutputs:\n{text}"),
+        Ok(None) => {}
+        Err(error) => {
+            println!("::error title=package-retention::cannot write GITHUB_OUTPUT: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let summary = tally.summary(model::now());
+    match env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        Some(path) => {
+            if let Err(error) = report::append(&path, &summary) {
+                println!("::warning title=package-retention::cannot write GITHUB_STEP_SUMMARY: {error}");
+            }
+        }
+        None => print!("\n{summary}"),
+    }
+    let failed = tally.failed_count() > 0 || tally.problems().next().is_some();
+    if failed && settings.fail_on_error {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn bad_input(error: &inputs::InputError) -> ExitCode {
+    println!(
+        "::error title=Invalid input `{}`::{}",
+        error.input,
+        error.to_string().replace('\n', "%0A")
+    );
+    ExitCode::from(2)
+}

@@ -1,0 +1,466 @@
+//! The plan: a pure function from a package's versions and a policy to a verdict, with its
+//! reason, for every version. Order: filters, `keep-latest`, `min-versions-to-keep`, the
+//! container reference graph, the last-version rule; then, over the whole run, one oldest-first
+//! cut (`max-deletions`, or the primary rate-limit budget). No I/O, no clock.
+
+use crate::graph::{Graph, Relation};
+use crate::model::{PackageType, Timestamp, Version};
+use crate::policy::{Exclusion, Filter, Policy};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Delete,
+    Restore,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Delete => "delete",
+            Mode::Restore => "restore",
+        }
+    }
+}
+
+/// What the plan knows of a package's container reference graph.
+#[derive(Clone, Debug)]
+pub enum Containers<'a> {
+    /// Not a container package, or restore mode: no graph applies.
+    NotApplicable,
+    /// Every manifest was read.
+    Known(&'a Graph),
+    /// A manifest could not be read: fail closed, nothing in the package is deleted.
+    Unreadable { digest: String, cause: String },
+    /// Planned offline: manifests were not read.
+    NotRead,
+}
+
+pub struct PlanInput<'a> {
+    pub mode: Mode,
+    pub package_type: PackageType,
+    /// The candidates: active versions in delete mode, deleted versions in restore mode.
+    pub versions: Vec<Version>,
+    pub policy: &'a Policy,
+    pub now: Timestamp,
+    pub containers: Containers<'a>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Delete it (delete mode) or restore it (restore mode).
+    Act(ActReason),
+    Keep(KeepReason),
+    /// Would be acted on, but a run-level cut leaves it for a later run.
+    Defer(DeferReason),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActReason {
+    Selected,
+    /// Needed only by versions that go: it goes with them.
+    WithParent { parent: String, relation: Relation },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeepReason {
+    NotSelected(Filter),
+    Excluded(Exclusion),
+    KeepLatest(usize),
+    MinVersionsToKeep(usize),
+    NeededBy { by: String, relation: Relation },
+    /// GitHub refuses to delete a package's last (tagged) version.
+    LastVersion { tagged: bool },
+    ManifestUnreadable { digest: String, cause: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeferReason {
+    MaxDeletions,
+    RateLimitBudget,
+}
+
+impl Verdict {
+    pub fn is_act(&self) -> bool {
+        matches!(self, Verdict::Act(_))
+    }
+
+    /// A short reason for a person.
+    pub fn describe(&self, mode: Mode) -> String {
+        match self {
+            Verdict::Act(ActReason::Selected) => "selected by the filters".into(),
+            Verdict::Act(ActReason::WithParent { parent, relation }) => {
+                format!("{} only of {parent}, which goes", relation.describe())
+            }
+            Verdict::Keep(reason) => reason.describe(mode),
+            Verdict::Defer(DeferReason::MaxDeletions) => "deferred: max-deletions reached".into(),
+            Verdict::Defer(DeferReason::RateLimitBudget) => {
+                "deferred: the rate-limit budget is spent".into()
+            }
+        }
+    }
+}
+
+impl KeepReason {
+    pub fn describe(&self, mode: Mode) -> String {
+        match self {
+            KeepReason::NotSelected(filter) => format!("not selected by {}", filter.input()),
+            KeepReason::Excluded(exclusion) => format!(
+                "excluded: {} `{}` matches {}",
+                exclusion.input, exclusion.pattern, exclusion.matched
+            ),
+            KeepReason::KeepLatest(n) => format!("one of the {n} most recent (keep-latest)"),
+            KeepReason::MinVersionsToKeep(n) => {
+                format!("the package keeps at least {n} versions (min-versions-to-keep)")
+            }
+            KeepReason::NeededBy { by, relation } => {
+                format!("{} of kept {by}", relation.describe())
+            }
+            KeepReason::LastVersion { tagged: true } => {
+                "last tagged version: GitHub refuses to delete it (see delete-empty-package)".into()
+            }
+            KeepReason::LastVersion { tagged: false } => {
+                "last version: GitHub refuses to delete it (see delete-empty-package)".into()
+            }
+            KeepReason::ManifestUnreadable { digest, cause } => format!(
+                "kept: manifest {} could not be read ({cause}), so nothing in the package is {}",
+                short_name(digest),
+                if mode == Mode::Delete { "deleted" } else { "restored" }
+            ),
+        }
+    }
+
+    /// A one-word kind, for counting in the summary.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeepReason::NotSelected(_) => "not selected",
+            KeepReason::Excluded(_) => "excluded",
+            KeepReason::KeepLatest(_) => "keep-latest",
+            KeepReason::MinVersionsToKeep(_) => "min-versions-to-keep",
+            KeepReason::NeededBy { .. } => "needed by a kept version",
+            KeepReason::LastVersion { .. } => "last version",
+            KeepReason::ManifestUnreadable { .. } => "manifest unreadable",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// Whether the filters selected it (and no `exclude-*` protected it), guards aside.
+    pub selected: bool,
+    /// Versions acted on together (an image with what goes with it) share a unit: a run-level
+    /// cut takes or defers a unit whole.
+    pub unit: usize,
+    /// Execution phase: parents (0) before what they reference (1, 2, …), so that a failure
+    /// never leaves a kept parent without its children.
+    pub depth: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct PackagePlan {
+    pub mode: Mode,
+    pub versions: Vec<Version>,
+    pub decisions: Vec<Decision>,
+    /// `delete-empty-package`: one DELETE of the whole package instead of its versions.
+    pub delete_package: bool,
+}
+
+impl PackagePlan {
+    pub fn acted(&self) -> impl Iterator<Item = (&Version, &Decision)> {
+        self.versions
+            .iter()
+            .zip(&self.decisions)
+            .filter(|(_, d)| d.verdict.is_act())
+    }
+
+    pub fn count(&self, wanted: impl Fn(&Verdict) -> bool) -> usize {
+        self.decisions.iter().filter(|d| wanted(&d.verdict)).count()
+    }
+}
+
+/// A version for a person: its first tag, else its short digest or name.
+pub fn label(version: &Version) -> String {
+    version
+        .tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| short_name(&version.name))
+}
+
+/// `sha256:0123456789ab` for a digest, the name otherwise.
+pub fn short_name(name: &str) -> String {
+    match name.strip_prefix("sha256:") {
+        Some(hex) if hex.len() > 12 => format!("sha256:{}", &hex[..12]),
+        _ => name.to_string(),
+    }
+}
+
+pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
+    let PlanInput {
+        mode,
+        package_type,
+        versions,
+        policy,
+        now,
+        containers,
+    } = input;
+    let mut base: Vec<Verdict> = versions
+        .iter()
+        .map(|version| match policy.exclusion(version) {
+            Some(exclusion) => Verdict::Keep(KeepReason::Excluded(exclusion)),
+            None => match policy.selects(version, package_type, now) {
+                Ok(()) => Verdict::Act(ActReason::Selected),
+                Err(filter) => Verdict::Keep(KeepReason::NotSelected(filter)),
+            },
+        })
+        .collect();
+    let selected: Vec<bool> = base.iter().map(Verdict::is_act).collect();
+
+    let newest_first = |verdicts: &[Verdict], wanted: &dyn Fn(usize) -> bool| {
+        let mut indices: Vec<usize> = (0..versions.len())
+            .filter(|&i| verdicts[i].is_act() && wanted(i))
+            .collect();
+        indices.sort_by_key(|&i| std::cmp::Reverse(versions[i].recency_key()));
+        indices
+    };
+
+    for i in newest_first(&base, &|_| true)
+        .into_iter()
+        .take(policy.keep_latest)
+    {
+        base[i] = Verdict::Keep(KeepReason::KeepLatest(policy.keep_latest));
+    }
+
+    if mode == Mode::Delete {
+        let acted = base.iter().filter(|v| v.is_act()).count();
+        let remaining = versions.len() - acted;
+        let shortfall = policy.min_versions_to_keep.saturating_sub(remaining);
+        for i in newest_first(&base, &|_| true).into_iter().take(shortfall) {
+            base[i] = Verdict::Keep(KeepReason::MinVersionsToKeep(policy.min_versions_to_keep));
+        }
+    }
+
+    let graph = match &containers {
+        Containers::Known(graph) if mode == Mode::Delete => Some(*graph),
+        _ => None,
+    };
+    if let Containers::Unreadable { digest, cause } = &containers {
+        for verdict in base.iter_mut().filter(|v| v.is_act()) {
+            *verdict = Verdict::Keep(KeepReason::ManifestUnreadable {
+                digest: digest.clone(),
+                cause: cause.clone(),
+            });
+        }
+    }
+    let mut verdicts = resolve_graph(&versions, &base, graph);
+
+    let mut delete_package = false;
+    if mode == Mode::Delete && !versions.is_empty() {
+        let all_go = verdicts.iter().all(Verdict::is_act);
+        let tagged: Vec<usize> = if package_type.has_tags() {
+            (0..versions.len())
+                .filter(|&i| !versions[i].tags.is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let all_tagged_go = !tagged.is_empty() && tagged.iter().all(|&i| verdicts[i].is_act());
+        if all_go && policy.delete_empty_package {
+            delete_package = true;
+        } else if all_go || all_tagged_go {
+            let spare = if tagged.is_empty() {
+                newest_first(&verdicts, &|_| true).first().copied()
+            } else {
+                newest_first(&verdicts, &|i| !versions[i].tags.is_empty())
+                    .first()
+                    .copied()
+            };
+            if let Some(i) = spare {
+                base[i] = Verdict::Keep(KeepReason::LastVersion {
+                    tagged: !tagged.is_empty(),
+                });
+                verdicts = resolve_graph(&versions, &base, graph);
+            }
+        }
+    }
+
+    let mut decisions = group_and_order(&verdicts, graph, delete_package);
+    for (decision, selected) in decisions.iter_mut().zip(selected) {
+        decision.selected = selected;
+    }
+    PackagePlan {
+        mode,
+        versions,
+        decisions,
+        delete_package,
+    }
+}
+
+/// Applies the container reference graph to the verdicts before it. Roots are the versions kept
+/// for their own sake (not selected and needed by nothing, excluded, or spared by a guard);
+/// everything a root reaches is kept, everything else that is needed only by going versions goes.
+fn resolve_graph(versions: &[Version], base: &[Verdict], graph: Option<&Graph>) -> Vec<Verdict> {
+    let Some(graph) = graph else {
+        return base.to_vec();
+    };
+    let is_root = |i: usize| match &base[i] {
+        Verdict::Keep(KeepReason::NotSelected(_)) => !graph.is_needed(i),
+        Verdict::Keep(_) => true,
+        Verdict::Act(_) | Verdict::Defer(_) => false,
+    };
+    let roots: Vec<usize> = (0..versions.len()).filter(|&i| is_root(i)).collect();
+    let reached = graph.reach(roots.iter().copied());
+    let mut parent_of = vec![None; versions.len()];
+    for parent in 0..versions.len() {
+        for &(child, relation) in graph.needs(parent) {
+            parent_of[child].get_or_insert((parent, relation));
+        }
+    }
+    (0..versions.len())
+        .map(|i| {
+            if is_root(i) {
+                base[i].clone()
+            } else if let Some((by, relation)) = reached[i] {
+                Verdict::Keep(KeepReason::NeededBy {
+                    by: label(&versions[by]),
+                    relation,
+                })
+            } else if base[i].is_act() {
+                base[i].clone()
+            } else {
+                let (parent, relation) = parent_of[i].expect("a non-root is needed by a version");
+                Verdict::Act(ActReason::WithParent {
+                    parent: label(&versions[parent]),
+                    relation,
+                })
+            }
+        })
+        .collect()
+}
+
+/// Groups the acted-on versions into units (connected through the graph, or the whole package)
+/// and gives each its execution depth (parents first).
+fn group_and_order(
+    verdicts: &[Verdict],
+    graph: Option<&Graph>,
+    delete_package: bool,
+) -> Vec<Decision> {
+    let n = verdicts.len();
+    let mut unit: Vec<usize> = (0..n).collect();
+    let mut depth = vec![0; n];
+    if delete_package {
+        unit.iter_mut().for_each(|u| *u = 0);
+    } else if let Some(graph) = graph {
+        fn find(unit: &mut [usize], mut i: usize) -> usize {
+            while unit[i] != i {
+                unit[i] = unit[unit[i]];
+                i = unit[i];
+            }
+            i
+        }
+        let acted = |i: usize| verdicts[i].is_act();
+        let mut incoming = vec![0usize; n];
+        for parent in (0..n).filter(|&i| acted(i)) {
+            for &(child, _) in graph.needs(parent) {
+                if acted(child) {
+                    let (a, b) = (find(&mut unit, parent), find(&mut unit, child));
+                    unit[a.max(b)] = a.min(b);
+                    incoming[child] += 1;
+                }
+            }
+        }
+        for i in 0..n {
+            unit[i] = find(&mut unit, i);
+        }
+        // Longest path from the heads (Kahn's order); a cycle, which real graphs never have,
+        // leaves its members at the deepest level.
+        let mut queue: Vec<usize> = (0..n).filter(|&i| acted(i) && incoming[i] == 0).collect();
+        let mut done = vec![false; n];
+        while let Some(parent) = queue.pop() {
+            done[parent] = true;
+            for &(child, _) in graph.needs(parent) {
+                if acted(child) && !done[child] {
+                    depth[child] = depth[child].max(depth[parent] + 1);
+                    incoming[child] -= 1;
+                    if incoming[child] == 0 {
+                        queue.push(child);
+                    }
+                }
+            }
+        }
+        let deepest = depth.iter().copied().max().unwrap_or(0);
+        for i in (0..n).filter(|&i| acted(i) && !done[i]) {
+            depth[i] = deepest + 1;
+        }
+    }
+    (0..n)
+        .map(|i| Decision {
+            verdict: verdicts[i].clone(),
+            selected: false,
+            unit: unit[i],
+            depth: depth[i],
+        })
+        .collect()
+}
+
+/// How a unit counts against a cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// Every version counts (`max-deletions`; a whole package counts as all its versions).
+    Versions,
+    /// Every request counts (the rate-limit budget; a whole package is one request).
+    Requests,
+}
+
+/// One oldest-first cut over the whole run: units are taken oldest first while they fit the
+/// allowance; the first that does not fit and every later one are deferred.
+pub fn defer_beyond(plans: &mut [&mut PackagePlan], allowance: usize, cost: Cost, reason: DeferReason) {
+    struct Unit {
+        plan: usize,
+        unit: usize,
+        oldest: (Timestamp, u64),
+        cost: usize,
+    }
+    let mut units: Vec<Unit> = Vec::new();
+    for (p, plan) in plans.iter().enumerate() {
+        let mut by_unit: std::collections::BTreeMap<usize, ((Timestamp, u64), usize)> =
+            std::collections::BTreeMap::new();
+        for (version, decision) in plan.acted() {
+            let entry = by_unit
+                .entry(decision.unit)
+                .or_insert((version.recency_key(), 0));
+            entry.0 = entry.0.min(version.recency_key());
+            entry.1 += 1;
+        }
+        for (unit, (oldest, size)) in by_unit {
+            let cost = if plan.delete_package && cost == Cost::Requests { 1 } else { size };
+            units.push(Unit {
+                plan: p,
+                unit,
+                oldest,
+                cost,
+            });
+        }
+    }
+    units.sort_by_key(|u| (u.oldest, u.plan));
+    let mut left = allowance;
+    let mut cut = false;
+    for unit in units {
+        if !cut && unit.cost <= left {
+            left -= unit.cost;
+            continue;
+        }
+        cut = true;
+        let plan = &mut plans[unit.plan];
+        plan.delete_package = false;
+        for decision in plan.decisions.iter_mut() {
+            if decision.unit == unit.unit && decision.verdict.is_act() {
+                decision.verdict = Verdict::Defer(reason);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

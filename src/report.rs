@@ -1,0 +1,548 @@
+//! Telling what happened: the step outputs (`GITHUB_OUTPUT`, heredocs with a random delimiter),
+//! the job summary (`GITHUB_STEP_SUMMARY`, Markdown under 1 MiB with an Undo block after a
+//! delete), and the log (a `::group::` per package, `::error::`/`::warning::` annotations).
+//! Without those files (on a laptop), outputs and summary are printed.
+
+use crate::execute::{likely_cause, Action, Outcome};
+use crate::model::{format_timestamp, Timestamp, Version};
+use crate::plan::{label, short_name, Mode, Verdict};
+use crate::run::{PackageAction, PackageResult, RunReport};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// What a version came to, for the outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// Deleted or restored (or would be, in a dry run).
+    Changed,
+    Failed,
+    Deferred,
+    Kept,
+}
+
+/// One version with what came of it.
+struct Entry<'a> {
+    package: &'a PackageResult,
+    version: &'a Version,
+    fate: Fate,
+    failure: Option<(Option<u16>, String)>,
+    reason: String,
+}
+
+/// The counts and lists behind the outputs and the summary.
+pub struct Tally<'a> {
+    report: &'a RunReport,
+    entries: Vec<Entry<'a>>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(report: &'a RunReport) -> Tally<'a> {
+        let mut entries = Vec::new();
+        for package in &report.packages {
+            for version in &package.restored_with_package {
+                entries.push(Entry {
+                    package,
+                    version,
+                    fate: Fate::Changed,
+                    failure: None,
+                    reason: "came back with its package".into(),
+                });
+            }
+            let Some(plan) = &package.plan else { continue };
+            let package_outcome = match &package.package_action {
+                Some((PackageAction::Delete, outcome)) => Some(outcome.as_ref()),
+                _ => None,
+            };
+            for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
+                let outcome = match package_outcome {
+                    Some(outcome) => outcome,
+                    None => package.outcomes.get(i).and_then(Option::as_ref),
+                };
+                let (fate, failure) = match (&decision.verdict, outcome) {
+                    (Verdict::Keep(_), _) => (Fate::Kept, None),
+                    (Verdict::Defer(_), _) => (Fate::Deferred, None),
+                    (Verdict::Act(_), None) => (Fate::Changed, None),
+                    (Verdict::Act(_), Some(o)) if o.succeeded() => (Fate::Changed, None),
+                    (Verdict::Act(_), Some(Outcome::Deferred)) => (Fate::Deferred, None),
+                    (Verdict::Act(_), Some(Outcome::Failed { status, message })) => {
+                        (Fate::Failed, Some((*status, message.clone())))
+                    }
+                    (Verdict::Act(_), Some(_)) => (Fate::Changed, None),
+                };
+                let mut reason = decision.verdict.describe(plan.mode);
+                if package_outcome.is_some() && decision.verdict.is_act() {
+                    reason.push_str("; the whole package is deleted (delete-empty-package)");
+                }
+                if outcome == Some(&Outcome::AlreadyGone) {
+                    reason.push_str("; it was already gone (404)");
+                }
+                entries.push(Entry {
+                    package,
+                    version,
+                    fate,
+                    failure,
+                    reason,
+                });
+            }
+        }
+        Tally { report, entries }
+    }
+
+    fn with(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {
+        self.entries.iter().filter(move |e| e.fate == fate)
+    }
+
+    fn count(&self, fate: Fate) -> usize {
+        self.with(fate).count()
+    }
+
+    pub fn failed_count(&self) -> usize {
+        self.count(Fate::Failed)
+    }
+
+    /// Packages that could not be worked on at all.
+    pub fn problems(&self) -> impl Iterator<Item = &PackageResult> {
+        self.report.packages.iter().filter(|p| p.problem.is_some())
+    }
+
+    /// Every output of the action, in `action.yml`'s order.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let changed: Vec<Value> = self.with(Fate::Changed).map(version_json).collect();
+        let failed: Vec<Value> = self
+            .with(Fate::Failed)
+            .map(|entry| {
+                let mut value = version_json(entry);
+                let (status, message) = entry.failure.clone().unwrap_or_default();
+                value["status"] = json!(status);
+                value["message"] = json!(message);
+                value
+            })
+            .collect();
+        let ids: Vec<String> = self.with(Fate::Changed).map(|e| e.version.id.to_string()).collect();
+        let (deleted, restored) = match self.report.mode {
+            Mode::Delete => (changed, Vec::new()),
+            Mode::Restore => (Vec::new(), changed),
+        };
+        vec![
+            ("deleted-count", deleted.len().to_string()),
+            ("restored-count", restored.len().to_string()),
+            ("failed-count", failed.len().to_string()),
+            ("kept-count", self.count(Fate::Kept).to_string()),
+            ("deferred-count", self.count(Fate::Deferred).to_string()),
+            ("deleted", Value::Array(deleted).to_string()),
+            ("restored", Value::Array(restored).to_string()),
+            ("failed", Value::Array(failed).to_string()),
+            ("version-ids", ids.join(",")),
+        ]
+    }
+
+    /// The log: a group per package with a line per version (long lists cut), and annotations.
+    pub fn log(&self) -> String {
+        let mut out = String::new();
+        let cap = if self.report.offline { usize::MAX } else { 1000 };
+        let verb = verb(self.report.mode, self.report.dry_run);
+        for package in &self.report.packages {
+            let _ = writeln!(
+                out,
+                "::group::{} {} of {}",
+                package.package_type, package.name, package.owner
+            );
+            let mut shown = 0;
+            let entries = self.entries.iter().filter(|e| std::ptr::eq(e.package, package));
+            let mut hidden = 0;
+            for entry in entries {
+                if shown >= cap {
+                    hidden += 1;
+                    continue;
+                }
+                shown += 1;
+                let action = match entry.fate {
+                    Fate::Changed => verb,
+                    Fate::Failed => "FAILED",
+                    Fate::Deferred => "defer",
+                    Fate::Kept => "keep",
+                };
+                let _ = writeln!(
+                    out,
+                    "{action:<14} {:>12}  {:<24} {:<30} {}",
+                    entry.version.id,
+                    short_name(&entry.version.name),
+                    entry.version.tags.join(","),
+                    entry.reason
+                );
+            }
+            if hidden > 0 {
+                let _ = writeln!(out, "… and {hidden} more (the outputs list every version changed)");
+            }
+            let _ = writeln!(out, "::endgroup::");
+            for warning in &package.warnings {
+                let _ = writeln!(out, "::warning title=package-retention::{}", escape(warning));
+            }
+            if let Some(problem) = &package.problem {
+                let _ = writeln!(
+                    out,
+                    "::error title=package-retention::{} package {} of {}: {}",
+                    package.package_type,
+                    package.name,
+                    package.owner,
+                    escape(problem)
+                );
+            }
+        }
+        for warning in &self.report.warnings {
+            let _ = writeln!(out, "::warning title=package-retention::{}", escape(warning));
+        }
+        for entry in self.with(Fate::Failed) {
+            let (status, message) = entry.failure.clone().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "::error title=package-retention::{} {} version {} ({}): {} {}: {}",
+                self.report.mode.as_str(),
+                entry.package.name,
+                entry.version.id,
+                label(entry.version),
+                status.map(|s| s.to_string()).unwrap_or_default(),
+                escape(&message),
+                likely_cause(action(self.report.mode), status, &message)
+            );
+        }
+        let c = &self.report.counters;
+        let load = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::Relaxed);
+        if !self.report.offline {
+            let _ = writeln!(
+                out,
+                "Requests: {} GET, {} DELETE, {} POST, {} registry; {} rate-limit answers waited out, {} retries",
+                load(&c.get),
+                load(&c.delete),
+                load(&c.post),
+                load(&c.registry),
+                load(&c.rate_limited),
+                load(&c.retried)
+            );
+        }
+        out
+    }
+
+    /// The job summary.
+    pub fn summary(&self, now: Timestamp) -> String {
+        const LIMIT: usize = 1024 * 1024 - 4096;
+        let report = self.report;
+        let mut out = String::new();
+        let mode = report.mode.as_str();
+        let _ = writeln!(out, "# package-retention: {mode}\n");
+        if report.dry_run {
+            let _ = writeln!(
+                out,
+                "> [!NOTE]\n> **DRY RUN**: nothing was changed. This is what a real run would do.\n"
+            );
+        }
+        let changed_word = match report.mode {
+            Mode::Delete => "deleted",
+            Mode::Restore => "restored",
+        };
+        let _ = writeln!(
+            out,
+            "| package | type | active before | selected | kept (why) | {changed_word} | failed | deferred | active after |\n|---|---|---:|---:|---|---:|---:|---:|---:|"
+        );
+        for package in &report.packages {
+            let mine = |fate: Fate| {
+                self.entries
+                    .iter()
+                    .filter(|e| std::ptr::eq(e.package, package) && e.fate == fate)
+                    .count()
+            };
+            let selected = package
+                .plan
+                .as_ref()
+                .map(|p| p.decisions.iter().filter(|d| d.selected).count())
+                .unwrap_or(0);
+            let mut why: BTreeMap<&str, usize> = BTreeMap::new();
+            if let Some(plan) = &package.plan {
+                for decision in &plan.decisions {
+                    if let Verdict::Keep(reason) = &decision.verdict {
+                        *why.entry(reason.kind()).or_default() += 1;
+                    }
+                }
+            }
+            let kept = mine(Fate::Kept);
+            let why: Vec<String> = why.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let changed = mine(Fate::Changed);
+            let after = package.active_before.map(|before| match report.mode {
+                Mode::Delete => before.saturating_sub(changed).to_string(),
+                Mode::Restore => (before + changed).to_string(),
+            });
+            let status = if package.problem.is_some() { " ⚠️" } else { "" };
+            let _ = writeln!(
+                out,
+                "| `{}`{status} | {} | {} | {selected} | {kept}{} | {changed} | {} | {} | {} |",
+                package.name,
+                package.package_type,
+                package.active_before.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                if why.is_empty() { String::new() } else { format!(" ({})", why.join(", ")) },
+                mine(Fate::Failed),
+                mine(Fate::Deferred),
+                after.unwrap_or_else(|| "?".into()),
+            );
+        }
+        let with_parent = self
+            .entries
+            .iter()
+            .filter(|e| e.reason.contains(", which goes"))
+            .count();
+        let needed: usize = self
+            .report
+            .packages
+            .iter()
+            .filter_map(|p| p.plan.as_ref())
+            .map(|plan| plan.count(|v| matches!(v, Verdict::Keep(crate::plan::KeepReason::NeededBy { .. }))))
+            .sum();
+        if needed + with_parent > 0 {
+            let _ = writeln!(
+                out,
+                "\nContainer images: {needed} versions kept because a kept image needs them; {with_parent} {} with their parent image.",
+                if report.dry_run { "would go" } else { "went" }
+            );
+        }
+        let deferred = self.count(Fate::Deferred);
+        if deferred > 0 {
+            let _ = writeln!(
+                out,
+                "\n**{deferred} versions deferred** (max-deletions or the rate-limit budget{}): the next run continues with them, oldest first.",
+                report
+                    .budget_remaining
+                    .map(|r| format!("; {r} requests were left when writing began"))
+                    .unwrap_or_default()
+            );
+        }
+        for package in &report.packages {
+            if let Some((PackageAction::Restore, outcome)) = &package.package_action {
+                let what = match outcome {
+                    None => "would be restored first (a dry run cannot list its versions)".to_string(),
+                    Some(Outcome::Done) => format!(
+                        "was restored; {} versions came back with it",
+                        package.restored_with_package.len()
+                    ),
+                    Some(other) => format!("could not be restored: {other:?}"),
+                };
+                let _ = writeln!(out, "\nPackage `{}` {what}.", package.name);
+            }
+        }
+
+        let problems: Vec<&PackageResult> = self.problems().collect();
+        let failures: Vec<&Entry> = self.with(Fate::Failed).collect();
+        if !problems.is_empty() || !failures.is_empty() {
+            let _ = writeln!(out, "\n## Failures\n");
+            for package in problems {
+                let _ = writeln!(
+                    out,
+                    "- `{}` ({}): {}",
+                    package.name,
+                    package.package_type,
+                    package.problem.as_deref().unwrap_or_default()
+                );
+            }
+            if !failures.is_empty() {
+                let mut table = String::from(
+                    "| package | id | version | status | GitHub's message | likely cause |\n|---|---:|---|---:|---|---|\n",
+                );
+                for entry in &failures {
+                    let (status, message) = entry.failure.clone().unwrap_or_default();
+                    let _ = writeln!(
+                        table,
+                        "| `{}` | {} | {} | {} | {} | {} |",
+                        entry.package.name,
+                        entry.version.id,
+                        cell(&label(entry.version)),
+                        status.map(|s| s.to_string()).unwrap_or_else(|| "–".into()),
+                        cell(&message),
+                        likely_cause(action(report.mode), status, &message)
+                    );
+                }
+                fold(&mut out, &format!("{} failed", failures.len()), &table, failures.len() > 20);
+            }
+        }
+
+        let changed: Vec<&Entry> = self.with(Fate::Changed).collect();
+        if !changed.is_empty() {
+            let title = format!(
+                "{} versions {}{}",
+                changed.len(),
+                if report.dry_run { "would be " } else { "" },
+                match report.mode {
+                    Mode::Delete => "deleted",
+                    Mode::Restore => "restored",
+                }
+            );
+            let _ = writeln!(out, "\n## {title}\n");
+            let mut table = String::from("| package | id | version | tags | age | link |\n|---|---:|---|---|---:|---|\n");
+            let room = LIMIT.saturating_sub(out.len()) / 2;
+            let mut cut = 0;
+            for entry in &changed {
+                if table.len() > room {
+                    cut += 1;
+                    continue;
+                }
+                let link = entry
+                    .version
+                    .html_url
+                    .as_deref()
+                    .map(|url| format!("[view]({url})"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    table,
+                    "| `{}` | {} | {} | {} | {} | {link} |",
+                    entry.package.name,
+                    entry.version.id,
+                    cell(&short_name(&entry.version.name)),
+                    cell(&entry.version.tags.join(", ")),
+                    age(now - entry.version.created_at),
+                );
+            }
+            if cut > 0 {
+                let _ = writeln!(table, "\n… and {cut} more: the `{}` output lists them all.", if report.mode == Mode::Delete { "deleted" } else { "restored" });
+            }
+            fold(&mut out, &title, &table, changed.len() > 20);
+        }
+
+        let warnings: Vec<&String> = report
+            .warnings
+            .iter()
+            .chain(report.packages.iter().flat_map(|p| &p.warnings))
+            .collect();
+        if !warnings.is_empty() {
+            let _ = writeln!(out, "\n## Warnings\n");
+            for warning in warnings {
+                let _ = writeln!(out, "- {}", cell(warning));
+            }
+        }
+
+        if report.mode == Mode::Delete && !changed.is_empty() && !report.offline {
+            out.push_str(&self.undo(LIMIT.saturating_sub(out.len())));
+        }
+        out
+    }
+
+    /// The ready workflow step that restores exactly the deleted versions.
+    fn undo(&self, room: usize) -> String {
+        let mut groups: BTreeMap<(String, &str, &str), (Vec<String>, Vec<String>)> = BTreeMap::new();
+        for entry in self.with(Fate::Changed) {
+            let p = entry.package;
+            let group = groups
+                .entry((p.owner.clone(), p.owner_type, p.package_type.as_str()))
+                .or_default();
+            if !group.0.contains(&p.name) {
+                group.0.push(p.name.clone());
+            }
+            group.1.push(entry.version.id.to_string());
+        }
+        let mut out = String::from("\n## Undo\n\nTo bring back exactly what this run deleted (GitHub restores within 30 days), run this step");
+        out.push_str(if self.report.dry_run { " after the real run (these are the ids it would delete):\n\n" } else { ":\n\n" });
+        out.push_str("```yaml\n");
+        for ((owner, owner_type, package_type), (packages, ids)) in &groups {
+            let _ = write!(
+                out,
+                "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    token: ${{{{ secrets.PACKAGES_TOKEN || github.token }}}}\n    mode: restore\n    owner: {owner}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {}\n",
+                packages.join(", "),
+                ids.join(",")
+            );
+        }
+        out.push_str("```\n\nThe `version-ids` output holds the same ids, for a later step: `version-ids: ${{ steps.<id>.outputs.version-ids }}`.\n");
+        if out.len() > room {
+            return "\n## Undo\n\nToo many versions to list here: pass this run's `version-ids` output to a step with `mode: restore` and the same owner, package-type and packages.\n".to_string();
+        }
+        out
+    }
+}
+
+fn version_json(entry: &Entry) -> Value {
+    json!({
+        "package": entry.package.name,
+        "package_type": entry.package.package_type.as_str(),
+        "id": entry.version.id,
+        "name": entry.version.name,
+        "tags": entry.version.tags,
+        "created_at": format_timestamp(entry.version.created_at),
+        "updated_at": format_timestamp(entry.version.updated_at),
+    })
+}
+
+fn action(mode: Mode) -> Action {
+    match mode {
+        Mode::Delete => Action::Delete,
+        Mode::Restore => Action::Restore,
+    }
+}
+
+fn verb(mode: Mode, dry_run: bool) -> &'static str {
+    match (mode, dry_run) {
+        (Mode::Delete, false) => "delete",
+        (Mode::Delete, true) => "would delete",
+        (Mode::Restore, false) => "restore",
+        (Mode::Restore, true) => "would restore",
+    }
+}
+
+fn age(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// Text safe in a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Text safe in a workflow command (`::error::…`).
+fn escape(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn fold(out: &mut String, title: &str, body: &str, folded: bool) {
+    if folded {
+        let _ = write!(out, "<details><summary>{title}</summary>\n\n{body}\n</details>\n");
+    } else {
+        out.push_str(body);
+    }
+}
+
+/// Writes the outputs to `GITHUB_OUTPUT` (heredoc form for every value, with a random delimiter),
+/// or returns them as text to print.
+pub fn write_outputs(outputs: &[(&str, String)], path: Option<&str>) -> std::io::Result<Option<String>> {
+    let mut text = String::new();
+    match path {
+        Some(_) => {
+            for (name, value) in outputs {
+                let delimiter = loop {
+                    let candidate = format!("ghadelimiter_{}", crate::client::random_hex());
+                    if !value.contains(&candidate) {
+                        break candidate;
+                    }
+                };
+                let _ = write!(text, "{name}<<{delimiter}\n{value}\n{delimiter}\n");
+            }
+        }
+        None => {
+            for (name, value) in outputs {
+                let _ = writeln!(text, "{name}={value}");
+            }
+        }
+    }
+    match path {
+        Some(path) => {
+            append(path, &text)?;
+            Ok(None)
+        }
+        None => Ok(Some(text)),
+    }
+}
+
+pub fn append(path: &str, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(text.as_bytes())
+}

@@ -1,0 +1,408 @@
+//! One run from validated settings to results: resolve owners and packages, list versions, read
+//! container manifests, plan every package, apply the run-level cuts (`max-deletions`, the
+//! rate-limit budget), then execute, unless it is a dry run. Also the offline plan.
+
+use crate::client::{Client, Counters, Tuning};
+use crate::execute::{self, Action, Job, Outcome};
+use crate::graph::Graph;
+use crate::inputs::{OwnerType, Rule, Settings};
+use crate::listing::{self, Namespace};
+use crate::model::{self, PackageType, RestVersion, Version};
+use crate::plan::{self, Containers, Cost, DeferReason, Mode, PackagePlan, PlanInput};
+use crate::registry::Registry;
+use anyhow::{Context, Result};
+use futures::future::join_all;
+use std::collections::HashMap;
+
+/// Requests left untouched in the primary budget, for whatever else the token does.
+pub const BUDGET_RESERVE: usize = 25;
+
+/// The whole-package request of a package, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PackageAction {
+    /// `delete-empty-package`: one DELETE of the package.
+    Delete,
+    /// Restore mode: the package itself was deleted; restoring it comes first.
+    Restore,
+}
+
+/// Everything that happened to one package.
+#[derive(Debug)]
+pub struct PackageResult {
+    pub owner: String,
+    pub owner_type: &'static str,
+    pub package_type: PackageType,
+    pub name: String,
+    /// Active versions before the run, when known.
+    pub active_before: Option<usize>,
+    pub plan: Option<PackagePlan>,
+    /// Per version of the plan: what the request did (`None`: no request, or a dry run).
+    pub outcomes: Vec<Option<Outcome>>,
+    pub package_action: Option<(PackageAction, Option<Outcome>)>,
+    /// Restore mode: the versions that came back with their package.
+    pub restored_with_package: Vec<Version>,
+    /// The package could not be worked on (listing failed, restore of the package refused…).
+    pub problem: Option<String>,
+    pub warnings: Vec<String>,
+    /// Manifests read from the registry for this package.
+    pub manifests_read: usize,
+}
+
+impl PackageResult {
+    fn new(rule: &Rule, namespace: &Namespace, name: &str) -> PackageResult {
+        PackageResult {
+            owner: rule.owner.clone(),
+            owner_type: namespace.owner_type(),
+            package_type: rule.package_type,
+            name: name.to_string(),
+            active_before: None,
+            plan: None,
+            outcomes: Vec::new(),
+            package_action: None,
+            restored_with_package: Vec::new(),
+            problem: None,
+            warnings: Vec::new(),
+            manifests_read: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct RunReport {
+    pub mode: Mode,
+    pub dry_run: bool,
+    pub offline: bool,
+    pub packages: Vec<PackageResult>,
+    pub warnings: Vec<String>,
+    /// The primary budget read before writing, when GitHub has one.
+    pub budget_remaining: Option<usize>,
+    pub counters: Counters,
+}
+
+/// Plans against an exported versions file: no token, no network.
+pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
+    let path = settings.versions_file.as_ref().expect("offline run has a file");
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --versions-file {}", path.display()))?;
+    let rest: Vec<RestVersion> = serde_json::from_str(&text)
+        .with_context(|| format!("--versions-file {} is not a JSON array of package versions", path.display()))?;
+    let mut versions = Vec::with_capacity(rest.len());
+    for version in rest {
+        versions.push(version.into_version()?);
+    }
+    let rule = &settings.rules[0];
+    let name = rule.packages.first().cloned().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let candidates: Vec<Version> = versions
+        .into_iter()
+        .filter(|v| v.deleted_at.is_some() == (settings.mode == Mode::Restore))
+        .collect();
+    let containers = if rule.package_type == PackageType::Container && settings.mode == Mode::Delete {
+        Containers::NotRead
+    } else {
+        Containers::NotApplicable
+    };
+    let mut warnings = Vec::new();
+    if matches!(containers, Containers::NotRead) {
+        warnings.push("offline: container manifests were not read, so the plan does not protect platform manifests, signatures or attestations that kept images need; an online run does".to_string());
+    }
+    let mut package = PackageResult {
+        owner: rule.owner.clone(),
+        owner_type: "user",
+        package_type: rule.package_type,
+        name,
+        active_before: (settings.mode == Mode::Delete).then_some(candidates.len()),
+        plan: None,
+        outcomes: Vec::new(),
+        package_action: None,
+        restored_with_package: Vec::new(),
+        problem: None,
+        warnings: Vec::new(),
+        manifests_read: 0,
+    };
+    let mut plan = plan::plan_package(PlanInput {
+        mode: settings.mode,
+        package_type: rule.package_type,
+        versions: candidates,
+        policy: &rule.policy,
+        now: model::now(),
+        containers,
+    });
+    if let Some(max) = settings.max_deletions {
+        plan::defer_beyond(&mut [&mut plan], max, Cost::Versions, DeferReason::MaxDeletions);
+    }
+    package.outcomes = vec![None; plan.versions.len()];
+    if plan.delete_package {
+        package.package_action = Some((PackageAction::Delete, None));
+    }
+    package.plan = Some(plan);
+    Ok(RunReport {
+        mode: settings.mode,
+        dry_run: true,
+        offline: true,
+        packages: vec![package],
+        warnings,
+        budget_remaining: None,
+        counters: Counters::default(),
+    })
+}
+
+/// The online run.
+pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<RunReport> {
+    let concurrency = tuning.max_in_flight * 2;
+    let client = Client::new(api_url, &settings.token, tuning)?;
+    let mut warnings = Vec::new();
+    let mut namespaces: HashMap<(String, OwnerType), Namespace> = HashMap::new();
+    let mut targets: Vec<(usize, Namespace, String)> = Vec::new();
+    for (index, rule) in settings.rules.iter().enumerate() {
+        let key = (rule.owner.to_lowercase(), rule.owner_type);
+        let namespace = match namespaces.get(&key) {
+            Some(namespace) => namespace.clone(),
+            None => {
+                let namespace = listing::resolve_namespace(&client, &rule.owner, rule.owner_type).await?;
+                namespaces.insert(key, namespace.clone());
+                namespace
+            }
+        };
+        let names = listing::expand_packages(&client, &namespace, rule.package_type, &rule.packages, &mut warnings).await?;
+        for name in names {
+            let duplicate = targets.iter().any(|(other, ns, n)| {
+                ns == &namespace && n == &name && settings.rules[*other].package_type == rule.package_type
+            });
+            if duplicate {
+                warnings.push(format!(
+                    "package `{name}` is named by more than one rule: the first rule that names it applies"
+                ));
+            } else {
+                targets.push((index, namespace.clone(), name));
+            }
+        }
+    }
+
+    let registry = Registry::default();
+    let mut packages: Vec<PackageResult> = join_all(targets.iter().map(|(index, namespace, name)| {
+        gather(&client, &registry, settings, &settings.rules[*index], namespace, name)
+    }))
+    .await;
+
+    {
+        let mut plans: Vec<&mut PackagePlan> = packages.iter_mut().filter_map(|p| p.plan.as_mut()).collect();
+        if let Some(max) = settings.max_deletions {
+            plan::defer_beyond(&mut plans, max, Cost::Versions, DeferReason::MaxDeletions);
+        }
+    }
+    let budget_remaining = read_budget(&client).await;
+    if let Some(remaining) = budget_remaining {
+        let mut plans: Vec<&mut PackagePlan> = packages.iter_mut().filter_map(|p| p.plan.as_mut()).collect();
+        plan::defer_beyond(
+            &mut plans,
+            remaining.saturating_sub(BUDGET_RESERVE),
+            Cost::Requests,
+            DeferReason::RateLimitBudget,
+        );
+    }
+
+    // The jobs, and where each outcome goes back to: (package, version index or None for the package).
+    let mut jobs = Vec::new();
+    let mut places = Vec::new();
+    for (p, package) in packages.iter_mut().enumerate() {
+        let Some(plan) = &package.plan else { continue };
+        package.outcomes = vec![None; plan.versions.len()];
+        let namespace = &targets[p].1;
+        if plan.delete_package {
+            package.package_action = Some((PackageAction::Delete, None));
+            jobs.push(Job {
+                action: Action::Delete,
+                path: namespace.package_path(package.package_type, &package.name),
+                depth: 0,
+            });
+            places.push((p, None));
+            continue;
+        }
+        let action = match settings.mode {
+            Mode::Delete => Action::Delete,
+            Mode::Restore => Action::Restore,
+        };
+        for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
+            if decision.verdict.is_act() {
+                jobs.push(Job {
+                    action,
+                    path: namespace.version_path(package.package_type, &package.name, version.id),
+                    depth: decision.depth,
+                });
+                places.push((p, Some(i)));
+            }
+        }
+    }
+    if !settings.dry_run {
+        let outcomes = execute::execute(&client, &jobs, concurrency).await;
+        for ((p, place), outcome) in places.into_iter().zip(outcomes) {
+            let package = &mut packages[p];
+            match place {
+                Some(i) => package.outcomes[i] = Some(outcome),
+                None => {
+                    if let Some((_, slot)) = &mut package.package_action {
+                        *slot = Some(outcome);
+                    }
+                }
+            }
+        }
+    }
+    Ok(RunReport {
+        mode: settings.mode,
+        dry_run: settings.dry_run,
+        offline: false,
+        packages,
+        warnings,
+        budget_remaining,
+        counters: client.counters,
+    })
+}
+
+/// Lists a package and plans it (reading manifests for container packages when needed). In
+/// restore mode, restores the package itself first when it was deleted.
+async fn gather(
+    client: &Client,
+    registry: &Registry,
+    settings: &Settings,
+    rule: &Rule,
+    namespace: &Namespace,
+    name: &str,
+) -> PackageResult {
+    let mut result = PackageResult::new(rule, namespace, name);
+    if let Err(error) = gather_into(&mut result, client, registry, settings, rule, namespace).await {
+        result.problem = Some(format!("{error:#}"));
+    }
+    result
+}
+
+async fn gather_into(
+    result: &mut PackageResult,
+    client: &Client,
+    registry: &Registry,
+    settings: &Settings,
+    rule: &Rule,
+    namespace: &Namespace,
+) -> Result<()> {
+    let name = result.name.clone();
+    let kind = rule.package_type;
+    let list = |state: &'static str| listing::list_versions(client, namespace, kind, &name, state);
+    let candidates = match settings.mode {
+        Mode::Delete => match list("active").await? {
+            Some(versions) => {
+                result.active_before = Some(versions.len());
+                versions
+            }
+            None => {
+                result.warnings.push(format!(
+                    "{kind} package `{name}` of `{}` was not found: nothing to do",
+                    rule.owner
+                ));
+                return Ok(());
+            }
+        },
+        Mode::Restore => match list("deleted").await? {
+            Some(versions) => {
+                result.active_before = list("active").await?.map(|v| v.len());
+                versions
+            }
+            None if settings.dry_run => {
+                result.package_action = Some((PackageAction::Restore, None));
+                result.warnings.push(format!(
+                    "{kind} package `{name}` is deleted (or does not exist): a real run restores it first, then chooses among its deleted versions"
+                ));
+                return Ok(());
+            }
+            None => {
+                let answer = client.post(&format!("{}/restore", namespace.package_path(kind, &name))).await?;
+                if !answer.is_success() {
+                    let cause = execute::likely_cause(Action::Restore, Some(answer.status.as_u16()), &answer.message());
+                    result.package_action = Some((
+                        PackageAction::Restore,
+                        Some(Outcome::Failed {
+                            status: Some(answer.status.as_u16()),
+                            message: answer.message(),
+                        }),
+                    ));
+                    anyhow::bail!(
+                        "the package itself is deleted (or never existed) and GitHub refused to restore it: {} \"{}\". Likely cause: {cause}",
+                        answer.status.as_u16(),
+                        answer.message()
+                    );
+                }
+                result.package_action = Some((PackageAction::Restore, Some(Outcome::Done)));
+                result.active_before = Some(0);
+                result.restored_with_package = list("active").await?.unwrap_or_default();
+                list("deleted").await?.unwrap_or_default()
+            }
+        },
+    };
+    let now = model::now();
+    let plan_with = |containers: Containers<'_>, versions: Vec<Version>| {
+        plan::plan_package(PlanInput {
+            mode: settings.mode,
+            package_type: kind,
+            versions,
+            policy: &rule.policy,
+            now,
+            containers,
+        })
+    };
+    let first = plan_with(Containers::NotApplicable, candidates);
+    let needs_graph = kind == PackageType::Container
+        && settings.mode == Mode::Delete
+        && first.decisions.iter().any(|d| d.verdict.is_act());
+    if !needs_graph {
+        result.plan = Some(first);
+        return Ok(());
+    }
+    let versions = first.versions;
+    let refs = registry
+        .references(client, &rule.registry_url, &rule.owner, &name, &versions)
+        .await;
+    result.plan = Some(match refs {
+        Ok(refs) => {
+            result.manifests_read = refs.len();
+            let graph = Graph::build(&versions, &refs);
+            plan_with(Containers::Known(&graph), versions)
+        }
+        Err(unreadable) => {
+            result.warnings.push(format!(
+                "manifest {} of {kind} package `{name}` could not be read ({}): nothing in this package is deleted in this run",
+                unreadable.digest, unreadable.cause
+            ));
+            plan_with(
+                Containers::Unreadable {
+                    digest: unreadable.digest,
+                    cause: unreadable.cause,
+                },
+                versions,
+            )
+        }
+    });
+    Ok(())
+}
+
+/// The primary budget left (`GET /rate_limit`, which costs nothing), or `None` when GitHub
+/// has none (GHES with rate limiting off) or does not say.
+async fn read_budget(client: &Client) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Limits {
+        resources: Resources,
+    }
+    #[derive(serde::Deserialize)]
+    struct Resources {
+        core: Core,
+    }
+    #[derive(serde::Deserialize)]
+    struct Core {
+        remaining: usize,
+    }
+    let answer = client.get("/rate_limit").await.ok()?;
+    if !answer.is_success() {
+        return None;
+    }
+    answer.json::<Limits>().ok().map(|l| l.resources.core.remaining)
+}

@@ -45,12 +45,23 @@ impl Tuning {
         let tuning = Tuning {
             points_per_minute: number(&env, "PACKAGE_RETENTION_POINTS_PER_MINUTE", 900)?,
             max_in_flight: number(&env, "PACKAGE_RETENTION_MAX_IN_FLIGHT", 16)?,
-            request_timeout: Duration::from_secs(number(&env, "PACKAGE_RETENTION_REQUEST_TIMEOUT", 30)?),
-            retry_base: Duration::from_millis(number(&env, "PACKAGE_RETENTION_RETRY_BASE_MS", 1000)?),
+            request_timeout: Duration::from_secs(number(
+                &env,
+                "PACKAGE_RETENTION_REQUEST_TIMEOUT",
+                30,
+            )?),
+            retry_base: Duration::from_millis(number(
+                &env,
+                "PACKAGE_RETENTION_RETRY_BASE_MS",
+                1000,
+            )?),
             max_retries: 5,
             max_rate_limit_wait: Duration::from_secs(600),
         };
-        if tuning.points_per_minute == 0 || tuning.max_in_flight == 0 || tuning.request_timeout.is_zero() {
+        if tuning.points_per_minute == 0
+            || tuning.max_in_flight == 0
+            || tuning.request_timeout.is_zero()
+        {
             return Err(anyhow!(
                 "PACKAGE_RETENTION_POINTS_PER_MINUTE, PACKAGE_RETENTION_MAX_IN_FLIGHT and PACKAGE_RETENTION_REQUEST_TIMEOUT must be above 0"
             ));
@@ -84,7 +95,10 @@ impl Answer {
                 let text = String::from_utf8_lossy(&self.body);
                 let text = text.trim();
                 if text.is_empty() {
-                    self.status.canonical_reason().unwrap_or("no message").to_string()
+                    self.status
+                        .canonical_reason()
+                        .unwrap_or("no message")
+                        .to_string()
                 } else {
                     text.chars().take(200).collect()
                 }
@@ -101,7 +115,10 @@ impl Answer {
         if self.status != StatusCode::FORBIDDEN && self.status != StatusCode::TOO_MANY_REQUESTS {
             return None;
         }
-        if let Some(seconds) = self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+        if let Some(seconds) = self
+            .header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
             return Some(Duration::from_secs(seconds));
         }
         if self.header("x-ratelimit-remaining").map(str::trim) == Some("0") {
@@ -112,7 +129,8 @@ impl Answer {
             return Some(Duration::from_secs((reset - now_epoch).max(0) as u64 + 1));
         }
         let says_rate_limit = self.message().to_ascii_lowercase().contains("rate limit");
-        (says_rate_limit || self.status == StatusCode::TOO_MANY_REQUESTS).then(|| Duration::from_secs(60))
+        (says_rate_limit || self.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| Duration::from_secs(60))
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
@@ -172,7 +190,8 @@ impl Pacer {
                     Some(until) if until > now => until - now,
                     _ => {
                         let elapsed = now.duration_since(bucket.last).as_secs_f64();
-                        bucket.tokens = (bucket.tokens + elapsed * self.rate_per_sec).min(self.capacity);
+                        bucket.tokens =
+                            (bucket.tokens + elapsed * self.rate_per_sec).min(self.capacity);
                         bucket.last = now;
                         let points = points.min(self.capacity);
                         if bucket.tokens >= points {
@@ -232,20 +251,27 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Result<Answer> {
-        self.send(Method::GET, &self.url(path), Vec::new(), Target::Api).await
+        self.send(Method::GET, &self.url(path), Vec::new(), Target::Api)
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Answer> {
-        self.send(Method::DELETE, &self.url(path), Vec::new(), Target::Api).await
+        self.send(Method::DELETE, &self.url(path), Vec::new(), Target::Api)
+            .await
     }
 
     pub async fn post(&self, path: &str) -> Result<Answer> {
-        self.send(Method::POST, &self.url(path), Vec::new(), Target::Api).await
+        self.send(Method::POST, &self.url(path), Vec::new(), Target::Api)
+            .await
     }
 
     /// A GET to another host (the OCI registry): not paced with the API's points, never given the
     /// GitHub token unless `headers` carries it.
-    pub async fn get_registry(&self, url: &str, headers: Vec<(http::HeaderName, String)>) -> Result<Answer> {
+    pub async fn get_registry(
+        &self,
+        url: &str,
+        headers: Vec<(http::HeaderName, String)>,
+    ) -> Result<Answer> {
         self.send(Method::GET, url, headers, Target::Registry).await
     }
 
@@ -315,14 +341,20 @@ impl Client {
                     }
                 }
                 Ok(Err(error)) => error,
-                Err(_) => anyhow!("no answer within {}s", self.tuning.request_timeout.as_secs()),
+                Err(_) => anyhow!(
+                    "no answer within {}s",
+                    self.tuning.request_timeout.as_secs()
+                ),
             };
             failures += 1;
             if failures > self.tuning.max_retries {
                 return Err(error.context(format!("{method} {url} failed {failures} times")));
             }
             self.counters.retried.fetch_add(1, Ordering::Relaxed);
-            let backoff = self.tuning.retry_base.saturating_mul(1 << (failures - 1).min(10));
+            let backoff = self
+                .tuning
+                .retry_base
+                .saturating_mul(1 << (failures - 1).min(10));
             let jitter = backoff.mul_f64(random_fraction() * 0.5);
             tokio::time::sleep((backoff + jitter).min(Duration::from_secs(60))).await;
         }
@@ -345,13 +377,16 @@ impl Client {
         headers: &[(http::HeaderName, String)],
         target: Target,
     ) -> Result<Answer> {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(url)
-            .header(http::header::USER_AGENT, concat!("package-retention/", env!("CARGO_PKG_VERSION")));
+        let mut request = http::Request::builder().method(method).uri(url).header(
+            http::header::USER_AGENT,
+            concat!("package-retention/", env!("CARGO_PKG_VERSION")),
+        );
         if target == Target::Api {
             request = request
-                .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(
+                    http::header::AUTHORIZATION,
+                    format!("Bearer {}", self.token),
+                )
                 .header(http::header::ACCEPT, "application/vnd.github+json")
                 .header("x-github-api-version", "2022-11-28");
         }

@@ -12,7 +12,10 @@ pub enum Outcome {
     Done,
     /// 404 on delete: someone else deleted it first.
     AlreadyGone,
-    Failed { status: Option<u16>, message: String },
+    Failed {
+        status: Option<u16>,
+        message: String,
+    },
     /// A rate limit that would outlast the run: left for the next run.
     Deferred,
 }
@@ -45,7 +48,10 @@ pub async fn execute(client: &Client, jobs: &[Job], concurrency: usize) -> Vec<O
     depths.sort_unstable();
     depths.dedup();
     for depth in depths {
-        let phase = jobs.iter().enumerate().filter(|(_, job)| job.depth == depth);
+        let phase = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, job)| job.depth == depth);
         let results: Vec<(usize, Outcome)> = stream::iter(phase)
             .map(|(index, job)| async move { (index, run_job(client, job).await) })
             .buffer_unordered(concurrency.max(1))
@@ -79,7 +85,10 @@ fn judge(action: Action, answer: &Answer) -> Outcome {
     if answer.is_success() {
         return Outcome::Done;
     }
-    if answer.rate_limit_wait(chrono::Utc::now().timestamp()).is_some() {
+    if answer
+        .rate_limit_wait(chrono::Utc::now().timestamp())
+        .is_some()
+    {
         return Outcome::Deferred;
     }
     if action == Action::Delete && answer.status == StatusCode::NOT_FOUND {

@@ -48,7 +48,14 @@ pub const INPUTS: &[InputSpec] = &[
 ];
 
 /// Inputs that hold for the whole run and cannot be set per `config` rule.
-const RUN_LEVEL: &[&str] = &["token", "config", "mode", "dry-run", "max-deletions", "fail-on-error"];
+const RUN_LEVEL: &[&str] = &[
+    "token",
+    "config",
+    "mode",
+    "dry-run",
+    "max-deletions",
+    "fail-on-error",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -161,7 +168,11 @@ impl RawInputs {
                     return Ok(Invocation::Help);
                 }
                 let Some(flag) = arg.strip_prefix("--") else {
-                    return Err(InputError::new(arg, arg, "expected a flag such as --owner acme"));
+                    return Err(InputError::new(
+                        arg,
+                        arg,
+                        "expected a flag such as --owner acme",
+                    ));
                 };
                 let (name, inline) = match flag.split_once('=') {
                     Some((name, value)) => (name, Some(value.to_string())),
@@ -217,7 +228,10 @@ impl RawInputs {
         }
     }
 
-    pub fn into_settings(self, read_file: impl Fn(&str) -> Option<String>) -> Result<Settings, InputError> {
+    pub fn into_settings(
+        self,
+        read_file: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, InputError> {
         let offline = self.versions_file.is_some();
         let mode = match self.value("mode").trim().to_ascii_lowercase().as_str() {
             "delete" => Mode::Delete,
@@ -231,7 +245,11 @@ impl RawInputs {
             text => Some(parse_count("max-deletions", text)?),
         };
         if mode == Mode::Restore && max_deletions.is_some() {
-            return Err(conflict(&self, "max-deletions", "it applies to mode `delete` only"));
+            return Err(conflict(
+                &self,
+                "max-deletions",
+                "it applies to mode `delete` only",
+            ));
         }
         let token = self.value("token").trim().to_string();
         if token.is_empty() && !offline {
@@ -283,7 +301,11 @@ fn invalid(raw: &RawInputs, name: &str, problem: &str) -> InputError {
 }
 
 fn conflict(raw: &RawInputs, name: &str, problem: &str) -> InputError {
-    InputError::new(name, &raw.value(name), format!("conflicts with mode `restore`: {problem}"))
+    InputError::new(
+        name,
+        &raw.value(name),
+        format!("conflicts with mode `restore`: {problem}"),
+    )
 }
 
 fn parse_bool(name: &str, text: &str) -> Result<bool, InputError> {
@@ -309,7 +331,10 @@ fn config_rules(text: &str) -> Result<Vec<BTreeMap<String, String>>, InputError>
         serde_yaml::Value::Sequence(rules) => rules,
         serde_yaml::Value::Mapping(mut top) => {
             if let Some(key) = top.keys().find(|k| k.as_str() != Some("rules")) {
-                return Err(bad(format!("unknown top-level key {}; expected `rules`", yaml_text(key))));
+                return Err(bad(format!(
+                    "unknown top-level key {}; expected `rules`",
+                    yaml_text(key)
+                )));
             }
             match top.remove("rules") {
                 Some(serde_yaml::Value::Sequence(rules)) => rules,
@@ -361,7 +386,10 @@ fn yaml_text(value: &serde_yaml::Value) -> String {
         serde_yaml::Value::Number(number) => number.to_string(),
         serde_yaml::Value::Bool(flag) => flag.to_string(),
         serde_yaml::Value::Null => String::new(),
-        other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
     }
 }
 
@@ -372,7 +400,9 @@ fn parse_rule(
     context: &str,
 ) -> Result<Rule, InputError> {
     let get = |name: &str| values.get(name).cloned().unwrap_or_default();
-    let err = |name: &str, problem: String| InputError::new(&format!("{context}{name}"), &get(name), problem);
+    let err = |name: &str, problem: String| {
+        InputError::new(&format!("{context}{name}"), &get(name), problem)
+    };
     let choice = |name: &str, choices: &[&str]| -> Result<String, InputError> {
         let value = get(name).trim().to_ascii_lowercase();
         if choices.contains(&value.as_str()) {
@@ -384,13 +414,18 @@ fn parse_rule(
     let globs = |name: &str| policy::parse_globs(&get(name)).map_err(|problem| err(name, problem));
     let age = |name: &str| match get(name).trim() {
         "" => Ok(None),
-        text => policy::parse_age(text).map(Some).map_err(|problem| err(name, problem)),
+        text => policy::parse_age(text)
+            .map(Some)
+            .map_err(|problem| err(name, problem)),
     };
     let count = |name: &str| parse_count(name, &get(name)).map_err(|e| err(name, e.problem));
 
     let owner = get("owner").trim().to_string();
     if owner.is_empty() && !offline {
-        return Err(err("owner", "an owner (user or organization) is needed".into()));
+        return Err(err(
+            "owner",
+            "an owner (user or organization) is needed".into(),
+        ));
     }
     let owner_type = match choice("owner-type", &["auto", "user", "org"])?.as_str() {
         "user" => OwnerType::User,
@@ -403,12 +438,18 @@ fn parse_rule(
             "must be one of: npm, maven, rubygems, nuget, docker, container".into(),
         )
     })?;
-    let packages: Vec<String> = policy::split_list(&get("packages")).map(str::to_string).collect();
+    let packages: Vec<String> = policy::split_list(&get("packages"))
+        .map(str::to_string)
+        .collect();
     if packages.is_empty() && !offline {
-        return Err(err("packages", "name at least one package (names or globs)".into()));
+        return Err(err(
+            "packages",
+            "name at least one package (names or globs)".into(),
+        ));
     }
     for name in packages.iter().filter(|n| policy::is_glob(n)) {
-        glob::Pattern::new(name).map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
+        glob::Pattern::new(name)
+            .map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
     }
     let tag_selection = match choice("tag-selection", &["any", "tagged", "untagged"])?.as_str() {
         "tagged" => TagSelection::Tagged,
@@ -430,7 +471,10 @@ fn parse_rule(
     };
     let registry_url = get("registry-url").trim().trim_end_matches('/').to_string();
     if !(registry_url.starts_with("https://") || registry_url.starts_with("http://")) {
-        return Err(err("registry-url", "must be an http(s) URL such as https://ghcr.io".into()));
+        return Err(err(
+            "registry-url",
+            "must be an http(s) URL such as https://ghcr.io".into(),
+        ));
     }
     let policy = Policy {
         version_ids,
@@ -511,7 +555,8 @@ mod tests {
             .iter()
             .map(|(k, v)| (format!("INPUT_{}", k.to_uppercase()), v.to_string()))
             .collect();
-        let Invocation::Run(raw) = RawInputs::from_environment(&[], |k| env.get(k).cloned())? else {
+        let Invocation::Run(raw) = RawInputs::from_environment(&[], |k| env.get(k).cloned())?
+        else {
             panic!("no help without flags");
         };
         raw.into_settings(|_| None)
@@ -553,8 +598,18 @@ mod tests {
             assert!(error.input.ends_with(name), "{name}: {error}");
             assert_eq!(error.value, value);
         }
-        assert_eq!(settings(&[("owner", "a"), ("packages", "p")]).unwrap_err().input, "token");
-        assert_eq!(settings(&[("token", "t"), ("owner", "a")]).unwrap_err().input, "packages");
+        assert_eq!(
+            settings(&[("owner", "a"), ("packages", "p")])
+                .unwrap_err()
+                .input,
+            "token"
+        );
+        assert_eq!(
+            settings(&[("token", "t"), ("owner", "a")])
+                .unwrap_err()
+                .input,
+            "packages"
+        );
     }
 
     #[test]
@@ -579,7 +634,10 @@ mod tests {
         assert_eq!(s.rules[1].policy.keep_latest, 1);
         assert_eq!(s.rules[1].package_type, PackageType::Npm);
         let e = settings(&with(&[("config", "rules:\n  - keep-lastest: 3\n")])).unwrap_err();
-        assert!(e.input == "config" && e.problem.contains("keep-lastest"), "{e}");
+        assert!(
+            e.input == "config" && e.problem.contains("keep-lastest"),
+            "{e}"
+        );
         let e = settings(&with(&[("config", "rules: [\n")])).unwrap_err();
         assert!(e.problem.contains("YAML"), "{e}");
         let e = settings(&with(&[("config", "rules:\n  - keep-latest: -2\n")])).unwrap_err();
@@ -590,12 +648,21 @@ mod tests {
 
     #[test]
     fn flags_work_by_hand() {
-        let args: Vec<String> = ["--owner", "acme", "--packages", "app", "--keep-latest", "5", "--dry-run"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let args: Vec<String> = [
+            "--owner",
+            "acme",
+            "--packages",
+            "app",
+            "--keep-latest",
+            "5",
+            "--dry-run",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let Invocation::Run(raw) =
-            RawInputs::from_environment(&args, |k| (k == "GITHUB_TOKEN").then(|| "tok".into())).unwrap()
+            RawInputs::from_environment(&args, |k| (k == "GITHUB_TOKEN").then(|| "tok".into()))
+                .unwrap()
         else {
             panic!()
         };

@@ -13,7 +13,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 const PER_PAGE: usize = 100;
 
 /// Path segment encoding: everything but unreserved characters (so `/` in a name is `%2F`).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 fn segment(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
@@ -46,7 +50,12 @@ impl Namespace {
     }
 
     pub fn package_path(&self, package_type: PackageType, name: &str) -> String {
-        format!("{}/packages/{}/{}", self.prefix(), package_type, segment(name))
+        format!(
+            "{}/packages/{}/{}",
+            self.prefix(),
+            package_type,
+            segment(name)
+        )
     }
 
     pub fn version_path(&self, package_type: PackageType, name: &str, id: u64) -> String {
@@ -56,12 +65,20 @@ impl Namespace {
 
 /// A failed answer as an error that quotes GitHub.
 pub fn api_error(what: &str, answer: &Answer) -> anyhow::Error {
-    anyhow!("{what}: GitHub answered {} \"{}\"", answer.status.as_u16(), answer.message())
+    anyhow!(
+        "{what}: GitHub answered {} \"{}\"",
+        answer.status.as_u16(),
+        answer.message()
+    )
 }
 
 /// Works out the owner's namespace. `auto` asks `GET /users/{owner}` for its type; a user who is
 /// the token's own account (`GET /user`) is served through the `/user` routes.
-pub async fn resolve_namespace(client: &Client, owner: &str, owner_type: OwnerType) -> Result<Namespace> {
+pub async fn resolve_namespace(
+    client: &Client,
+    owner: &str,
+    owner_type: OwnerType,
+) -> Result<Namespace> {
     let is_org = match owner_type {
         OwnerType::Org => true,
         OwnerType::User => false,
@@ -74,8 +91,15 @@ pub async fn resolve_namespace(client: &Client, owner: &str, owner_type: OwnerTy
             let answer = client.get(&format!("/users/{}", segment(owner))).await?;
             match answer.status {
                 StatusCode::OK => answer.json::<Account>()?.kind == "Organization",
-                StatusCode::NOT_FOUND => bail!("owner `{owner}` was not found (GET /users/{owner} answered 404)"),
-                _ => return Err(api_error(&format!("could not look up owner `{owner}`"), &answer)),
+                StatusCode::NOT_FOUND => {
+                    bail!("owner `{owner}` was not found (GET /users/{owner} answered 404)")
+                }
+                _ => {
+                    return Err(api_error(
+                        &format!("could not look up owner `{owner}`"),
+                        &answer,
+                    ))
+                }
             }
         }
     };
@@ -105,11 +129,18 @@ pub async fn expand_packages(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<String>> {
     let globs: Vec<&String> = names.iter().filter(|n| crate::policy::is_glob(n)).collect();
-    let mut expanded: Vec<String> = names.iter().filter(|n| !crate::policy::is_glob(n)).cloned().collect();
+    let mut expanded: Vec<String> = names
+        .iter()
+        .filter(|n| !crate::policy::is_glob(n))
+        .cloned()
+        .collect();
     if globs.is_empty() {
         return Ok(expanded);
     }
-    let path = format!("{}/packages?package_type={package_type}", namespace.prefix());
+    let path = format!(
+        "{}/packages?package_type={package_type}",
+        namespace.prefix()
+    );
     let answers = fetch_pages(client, &path).await?;
     let mut listed = Vec::new();
     for answer in answers {
@@ -126,7 +157,10 @@ pub async fn expand_packages(
     }
     for pattern in globs {
         let compiled = glob::Pattern::new(pattern)?;
-        let matched: Vec<&String> = listed.iter().filter(|name| compiled.matches(name)).collect();
+        let matched: Vec<&String> = listed
+            .iter()
+            .filter(|name| compiled.matches(name))
+            .collect();
         if matched.is_empty() {
             warnings.push(format!(
                 "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
@@ -168,7 +202,12 @@ pub async fn list_versions(
                 }
             }
             StatusCode::NOT_FOUND => return Ok(None),
-            _ => return Err(api_error(&format!("could not list the versions of `{name}`"), &answer)),
+            _ => {
+                return Err(api_error(
+                    &format!("could not list the versions of `{name}`"),
+                    &answer,
+                ))
+            }
         }
     }
     Ok(Some(versions))
@@ -237,7 +276,10 @@ impl Links {
             let Some(url) = pieces.next().map(str::trim) else {
                 continue;
             };
-            let url = url.trim_start_matches('<').trim_end_matches('>').to_string();
+            let url = url
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string();
             for rel in pieces.map(str::trim) {
                 match rel {
                     r#"rel="next""# => links.next = Some(url.clone()),

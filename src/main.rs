@@ -53,7 +53,10 @@ fn main() -> ExitCode {
     let report = match result {
         Ok(report) => report,
         Err(error) => {
-            println!("::error title=package-retention::{}", format!("{error:#}").replace('\n', "%0A"));
+            println!(
+                "::error title=package-retention::{}",
+                format!("{error:#}").replace('\n', "%0A")
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -73,7 +76,9 @@ fn main() -> ExitCode {
     match env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         Some(path) => {
             if let Err(error) = report::append(&path, &summary) {
-                println!("::warning title=package-retention::cannot write GITHUB_STEP_SUMMARY: {error}");
+                println!(
+                    "::warning title=package-retention::cannot write GITHUB_STEP_SUMMARY: {error}"
+                );
             }
         }
         None => print!("\n{summary}"),

@@ -130,7 +130,11 @@ impl RestVersion {
             id: self.id,
             created_at: parse_timestamp(&self.created_at)?,
             updated_at: parse_timestamp(&self.updated_at)?,
-            deleted_at: self.deleted_at.as_deref().map(parse_timestamp).transpose()?,
+            deleted_at: self
+                .deleted_at
+                .as_deref()
+                .map(parse_timestamp)
+                .transpose()?,
             name: self.name,
             tags,
             html_url: self.html_url,

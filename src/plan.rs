@@ -58,7 +58,10 @@ pub enum Verdict {
 pub enum ActReason {
     Selected,
     /// Needed only by versions that go: it goes with them.
-    WithParent { parent: String, relation: Relation },
+    WithParent {
+        parent: String,
+        relation: Relation,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,10 +70,18 @@ pub enum KeepReason {
     Excluded(Exclusion),
     KeepLatest(usize),
     MinVersionsToKeep(usize),
-    NeededBy { by: String, relation: Relation },
+    NeededBy {
+        by: String,
+        relation: Relation,
+    },
     /// GitHub refuses to delete a package's last (tagged) version.
-    LastVersion { tagged: bool },
-    ManifestUnreadable { digest: String, cause: String },
+    LastVersion {
+        tagged: bool,
+    },
+    ManifestUnreadable {
+        digest: String,
+        cause: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,11 +132,13 @@ impl KeepReason {
             KeepReason::LastVersion { tagged: false } => {
                 "last version: GitHub refuses to delete it (see delete-empty-package)".into()
             }
-            KeepReason::ManifestUnreadable { digest, cause } => format!(
+            KeepReason::ManifestUnreadable { digest, cause } => {
+                format!(
                 "kept: manifest {} could not be read ({cause}), so nothing in the package is {}",
                 short_name(digest),
                 if mode == Mode::Delete { "deleted" } else { "restored" }
-            ),
+            )
+            }
         }
     }
 
@@ -414,7 +427,12 @@ pub enum Cost {
 
 /// One oldest-first cut over the whole run: units are taken oldest first while they fit the
 /// allowance; the first that does not fit and every later one are deferred.
-pub fn defer_beyond(plans: &mut [&mut PackagePlan], allowance: usize, cost: Cost, reason: DeferReason) {
+pub fn defer_beyond(
+    plans: &mut [&mut PackagePlan],
+    allowance: usize,
+    cost: Cost,
+    reason: DeferReason,
+) {
     struct Unit {
         plan: usize,
         unit: usize,
@@ -433,7 +451,11 @@ pub fn defer_beyond(plans: &mut [&mut PackagePlan], allowance: usize, cost: Cost
             entry.1 += 1;
         }
         for (unit, (oldest, size)) in by_unit {
-            let cost = if plan.delete_package && cost == Cost::Requests { 1 } else { size };
+            let cost = if plan.delete_package && cost == Cost::Requests {
+                1
+            } else {
+                size
+            };
             units.push(Unit {
                 plan: p,
                 unit,

@@ -154,7 +154,11 @@ impl Policy {
 /// The semantic versions a version stands for: its name, or for containers its tags.
 fn version_semvers(version: &Version, package_type: PackageType) -> Vec<SemVer> {
     if package_type.has_tags() {
-        version.tags.iter().filter_map(|t| parse_version(t)).collect()
+        version
+            .tags
+            .iter()
+            .filter_map(|t| parse_version(t))
+            .collect()
     } else {
         parse_version(&version.name).into_iter().collect()
     }
@@ -255,7 +259,9 @@ impl Comparator {
         let rest = rest.trim();
         let version = parse_version(rest)
             .filter(|_| !rest.contains('+'))
-            .ok_or_else(|| format!("{rest:?} is not a version such as 1.2.3, v1.2 or 2.0.0-rc.1"))?;
+            .ok_or_else(|| {
+                format!("{rest:?} is not a version such as 1.2.3, v1.2 or 2.0.0-rc.1")
+            })?;
         Ok(Comparator { op, version })
     }
 
@@ -290,7 +296,8 @@ impl Comparator {
 pub fn parse_globs(text: &str) -> Result<Vec<glob::Pattern>, String> {
     split_list(text)
         .map(|item| {
-            glob::Pattern::new(item).map_err(|error| format!("{item:?} is not a valid glob: {error}"))
+            glob::Pattern::new(item)
+                .map_err(|error| format!("{item:?} is not a valid glob: {error}"))
         })
         .collect()
 }
@@ -398,7 +405,10 @@ mod tests {
     #[test]
     fn malformed_requirements_are_refused() {
         for bad in ["", ">=", "1.0.0.1", ">=1.0,", "||", "abc", "=>1.0", "1.x"] {
-            assert!(SemverRange::parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                SemverRange::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 

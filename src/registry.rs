@@ -46,7 +46,10 @@ impl Registry {
         versions: &[Version],
     ) -> Result<HashMap<String, ManifestRefs>, Unreadable> {
         let repository = format!("{}/{}", owner.to_lowercase(), package.to_lowercase());
-        let base = format!("{}/v2/{repository}/manifests", registry_url.trim_end_matches('/'));
+        let base = format!(
+            "{}/v2/{repository}/manifests",
+            registry_url.trim_end_matches('/')
+        );
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         {
@@ -141,7 +144,10 @@ async fn authorize(client: &Client, url: &str) -> Result<Option<String>> {
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("package-retention:{}", client.token()));
     let answer = client
-        .get_registry(token_url.trim_end_matches(['?', '&']), vec![(AUTHORIZATION, format!("Basic {basic}"))])
+        .get_registry(
+            token_url.trim_end_matches(['?', '&']),
+            vec![(AUTHORIZATION, format!("Basic {basic}"))],
+        )
         .await
         .context("the registry's token endpoint did not answer")?;
     if !answer.is_success() {
@@ -165,7 +171,14 @@ async fn authorize(client: &Client, url: &str) -> Result<Option<String>> {
 }
 
 fn accept() -> String {
-    [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST, OCI_ARTIFACT].join(", ")
+    [
+        OCI_INDEX,
+        OCI_MANIFEST,
+        DOCKER_LIST,
+        DOCKER_MANIFEST,
+        OCI_ARTIFACT,
+    ]
+    .join(", ")
 }
 
 /// `Bearer realm="…",service="…",scope="…"` → its parameters.
@@ -183,14 +196,22 @@ fn parse_challenge(challenge: &str) -> Option<HashMap<String, String>> {
     Some(params)
 }
 
-async fn read_manifest(client: &Client, url: &str, authorization: Option<&str>) -> Result<ManifestRefs> {
+async fn read_manifest(
+    client: &Client,
+    url: &str,
+    authorization: Option<&str>,
+) -> Result<ManifestRefs> {
     let mut headers = vec![(ACCEPT, accept())];
     if let Some(authorization) = authorization {
         headers.push((AUTHORIZATION, authorization.to_string()));
     }
     let answer = client.get_registry(url, headers).await?;
     if answer.status != StatusCode::OK {
-        bail!("the registry answered {} {}", answer.status.as_u16(), answer.message());
+        bail!(
+            "the registry answered {} {}",
+            answer.status.as_u16(),
+            answer.message()
+        );
     }
     #[derive(serde::Deserialize)]
     struct Descriptor {
@@ -204,7 +225,8 @@ async fn read_manifest(client: &Client, url: &str, authorization: Option<&str>) 
         manifests: Vec<Descriptor>,
         subject: Option<Descriptor>,
     }
-    let manifest: Manifest = serde_json::from_slice(&answer.body).context("the manifest is not valid JSON")?;
+    let manifest: Manifest =
+        serde_json::from_slice(&answer.body).context("the manifest is not valid JSON")?;
     let header_type = answer
         .header("content-type")
         .map(|t| t.split(';').next().unwrap_or("").trim().to_string())

@@ -119,7 +119,10 @@ impl<'a> Tally<'a> {
                 value
             })
             .collect();
-        let ids: Vec<String> = self.with(Fate::Changed).map(|e| e.version.id.to_string()).collect();
+        let ids: Vec<String> = self
+            .with(Fate::Changed)
+            .map(|e| e.version.id.to_string())
+            .collect();
         let (deleted, restored) = match self.report.mode {
             Mode::Delete => (changed, Vec::new()),
             Mode::Restore => (Vec::new(), changed),
@@ -140,7 +143,11 @@ impl<'a> Tally<'a> {
     /// The log: a group per package with a line per version (long lists cut), and annotations.
     pub fn log(&self) -> String {
         let mut out = String::new();
-        let cap = if self.report.offline { usize::MAX } else { 1000 };
+        let cap = if self.report.offline {
+            usize::MAX
+        } else {
+            1000
+        };
         let verb = verb(self.report.mode, self.report.dry_run);
         for package in &self.report.packages {
             let _ = writeln!(
@@ -149,7 +156,10 @@ impl<'a> Tally<'a> {
                 package.package_type, package.name, package.owner
             );
             let mut shown = 0;
-            let entries = self.entries.iter().filter(|e| std::ptr::eq(e.package, package));
+            let entries = self
+                .entries
+                .iter()
+                .filter(|e| std::ptr::eq(e.package, package));
             let mut hidden = 0;
             for entry in entries {
                 if shown >= cap {
@@ -173,11 +183,18 @@ impl<'a> Tally<'a> {
                 );
             }
             if hidden > 0 {
-                let _ = writeln!(out, "… and {hidden} more (the outputs list every version changed)");
+                let _ = writeln!(
+                    out,
+                    "… and {hidden} more (the outputs list every version changed)"
+                );
             }
             let _ = writeln!(out, "::endgroup::");
             for warning in &package.warnings {
-                let _ = writeln!(out, "::warning title=package-retention::{}", escape(warning));
+                let _ = writeln!(
+                    out,
+                    "::warning title=package-retention::{}",
+                    escape(warning)
+                );
             }
             if let Some(problem) = &package.problem {
                 let _ = writeln!(
@@ -191,7 +208,11 @@ impl<'a> Tally<'a> {
             }
         }
         for warning in &self.report.warnings {
-            let _ = writeln!(out, "::warning title=package-retention::{}", escape(warning));
+            let _ = writeln!(
+                out,
+                "::warning title=package-retention::{}",
+                escape(warning)
+            );
         }
         for entry in self.with(Fate::Failed) {
             let (status, message) = entry.failure.clone().unwrap_or_default();
@@ -208,7 +229,8 @@ impl<'a> Tally<'a> {
             );
         }
         let c = &self.report.counters;
-        let load = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::Relaxed);
+        let load =
+            |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::Relaxed);
         if !self.report.offline {
             let _ = writeln!(
                 out,
@@ -272,14 +294,25 @@ impl<'a> Tally<'a> {
                 Mode::Delete => before.saturating_sub(changed).to_string(),
                 Mode::Restore => (before + changed).to_string(),
             });
-            let status = if package.problem.is_some() { " ⚠️" } else { "" };
+            let status = if package.problem.is_some() {
+                " ⚠️"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "| `{}`{status} | {} | {} | {selected} | {kept}{} | {changed} | {} | {} | {} |",
                 package.name,
                 package.package_type,
-                package.active_before.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-                if why.is_empty() { String::new() } else { format!(" ({})", why.join(", ")) },
+                package
+                    .active_before
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join(", "))
+                },
                 mine(Fate::Failed),
                 mine(Fate::Deferred),
                 after.unwrap_or_else(|| "?".into()),
@@ -295,7 +328,9 @@ impl<'a> Tally<'a> {
             .packages
             .iter()
             .filter_map(|p| p.plan.as_ref())
-            .map(|plan| plan.count(|v| matches!(v, Verdict::Keep(crate::plan::KeepReason::NeededBy { .. }))))
+            .map(|plan| {
+                plan.count(|v| matches!(v, Verdict::Keep(crate::plan::KeepReason::NeededBy { .. })))
+            })
             .sum();
         if needed + with_parent > 0 {
             let _ = writeln!(
@@ -318,7 +353,9 @@ impl<'a> Tally<'a> {
         for package in &report.packages {
             if let Some((PackageAction::Restore, outcome)) = &package.package_action {
                 let what = match outcome {
-                    None => "would be restored first (a dry run cannot list its versions)".to_string(),
+                    None => {
+                        "would be restored first (a dry run cannot list its versions)".to_string()
+                    }
                     Some(Outcome::Done) => format!(
                         "was restored; {} versions came back with it",
                         package.restored_with_package.len()
@@ -359,7 +396,12 @@ impl<'a> Tally<'a> {
                         likely_cause(action(report.mode), status, &message)
                     );
                 }
-                fold(&mut out, &format!("{} failed", failures.len()), &table, failures.len() > 20);
+                fold(
+                    &mut out,
+                    &format!("{} failed", failures.len()),
+                    &table,
+                    failures.len() > 20,
+                );
             }
         }
 
@@ -375,7 +417,9 @@ impl<'a> Tally<'a> {
                 }
             );
             let _ = writeln!(out, "\n## {title}\n");
-            let mut table = String::from("| package | id | version | tags | age | link |\n|---|---:|---|---|---:|---|\n");
+            let mut table = String::from(
+                "| package | id | version | tags | age | link |\n|---|---:|---|---|---:|---|\n",
+            );
             let room = LIMIT.saturating_sub(out.len()) / 2;
             let mut cut = 0;
             for entry in &changed {
@@ -400,7 +444,15 @@ impl<'a> Tally<'a> {
                 );
             }
             if cut > 0 {
-                let _ = writeln!(table, "\n… and {cut} more: the `{}` output lists them all.", if report.mode == Mode::Delete { "deleted" } else { "restored" });
+                let _ = writeln!(
+                    table,
+                    "\n… and {cut} more: the `{}` output lists them all.",
+                    if report.mode == Mode::Delete {
+                        "deleted"
+                    } else {
+                        "restored"
+                    }
+                );
             }
             fold(&mut out, &title, &table, changed.len() > 20);
         }
@@ -425,7 +477,8 @@ impl<'a> Tally<'a> {
 
     /// The ready workflow step that restores exactly the deleted versions.
     fn undo(&self, room: usize) -> String {
-        let mut groups: BTreeMap<(String, &str, &str), (Vec<String>, Vec<String>)> = BTreeMap::new();
+        let mut groups: BTreeMap<(String, &str, &str), (Vec<String>, Vec<String>)> =
+            BTreeMap::new();
         for entry in self.with(Fate::Changed) {
             let p = entry.package;
             let group = groups
@@ -437,12 +490,16 @@ impl<'a> Tally<'a> {
             group.1.push(entry.version.id.to_string());
         }
         let mut out = String::from("\n## Undo\n\nTo bring back exactly what this run deleted (GitHub restores within 30 days), run this step");
-        out.push_str(if self.report.dry_run { " after the real run (these are the ids it would delete):\n\n" } else { ":\n\n" });
+        out.push_str(if self.report.dry_run {
+            " after the real run (these are the ids it would delete):\n\n"
+        } else {
+            ":\n\n"
+        });
         out.push_str("```yaml\n");
         for ((owner, owner_type, package_type), (packages, ids)) in &groups {
             let _ = write!(
                 out,
-                "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    token: ${{{{ secrets.PACKAGES_TOKEN || github.token }}}}\n    mode: restore\n    owner: {owner}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {}\n",
+                "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    mode: restore\n    owner: {owner}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {}\n",
                 packages.join(", "),
                 ids.join(",")
             );
@@ -499,12 +556,17 @@ fn cell(text: &str) -> String {
 
 /// Text safe in a workflow command (`::error::…`).
 fn escape(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn fold(out: &mut String, title: &str, body: &str, folded: bool) {
     if folded {
-        let _ = write!(out, "<details><summary>{title}</summary>\n\n{body}\n</details>\n");
+        let _ = write!(
+            out,
+            "<details><summary>{title}</summary>\n\n{body}\n</details>\n"
+        );
     } else {
         out.push_str(body);
     }
@@ -512,7 +574,10 @@ fn fold(out: &mut String, title: &str, body: &str, folded: bool) {
 
 /// Writes the outputs to `GITHUB_OUTPUT` (heredoc form for every value, with a random delimiter),
 /// or returns them as text to print.
-pub fn write_outputs(outputs: &[(&str, String)], path: Option<&str>) -> std::io::Result<Option<String>> {
+pub fn write_outputs(
+    outputs: &[(&str, String)],
+    path: Option<&str>,
+) -> std::io::Result<Option<String>> {
     let mut text = String::new();
     match path {
         Some(_) => {
@@ -543,6 +608,9 @@ pub fn write_outputs(outputs: &[(&str, String)], path: Option<&str>) -> std::io:
 
 pub fn append(path: &str, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(text.as_bytes())
 }

@@ -81,10 +81,18 @@ pub struct RunReport {
 
 /// Plans against an exported versions file: no token, no network.
 pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
-    let path = settings.versions_file.as_ref().expect("offline run has a file");
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --versions-file {}", path.display()))?;
-    let rest: Vec<RestVersion> = serde_json::from_str(&text)
-        .with_context(|| format!("--versions-file {} is not a JSON array of package versions", path.display()))?;
+    let path = settings
+        .versions_file
+        .as_ref()
+        .expect("offline run has a file");
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --versions-file {}", path.display()))?;
+    let rest: Vec<RestVersion> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--versions-file {} is not a JSON array of package versions",
+            path.display()
+        )
+    })?;
     let mut versions = Vec::with_capacity(rest.len());
     for version in rest {
         versions.push(version.into_version()?);
@@ -99,7 +107,8 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         .into_iter()
         .filter(|v| v.deleted_at.is_some() == (settings.mode == Mode::Restore))
         .collect();
-    let containers = if rule.package_type == PackageType::Container && settings.mode == Mode::Delete {
+    let containers = if rule.package_type == PackageType::Container && settings.mode == Mode::Delete
+    {
         Containers::NotRead
     } else {
         Containers::NotApplicable
@@ -131,7 +140,12 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         containers,
     });
     if let Some(max) = settings.max_deletions {
-        plan::defer_beyond(&mut [&mut plan], max, Cost::Versions, DeferReason::MaxDeletions);
+        plan::defer_beyond(
+            &mut [&mut plan],
+            max,
+            Cost::Versions,
+            DeferReason::MaxDeletions,
+        );
     }
     package.outcomes = vec![None; plan.versions.len()];
     if plan.delete_package {
@@ -161,15 +175,25 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         let namespace = match namespaces.get(&key) {
             Some(namespace) => namespace.clone(),
             None => {
-                let namespace = listing::resolve_namespace(&client, &rule.owner, rule.owner_type).await?;
+                let namespace =
+                    listing::resolve_namespace(&client, &rule.owner, rule.owner_type).await?;
                 namespaces.insert(key, namespace.clone());
                 namespace
             }
         };
-        let names = listing::expand_packages(&client, &namespace, rule.package_type, &rule.packages, &mut warnings).await?;
+        let names = listing::expand_packages(
+            &client,
+            &namespace,
+            rule.package_type,
+            &rule.packages,
+            &mut warnings,
+        )
+        .await?;
         for name in names {
             let duplicate = targets.iter().any(|(other, ns, n)| {
-                ns == &namespace && n == &name && settings.rules[*other].package_type == rule.package_type
+                ns == &namespace
+                    && n == &name
+                    && settings.rules[*other].package_type == rule.package_type
             });
             if duplicate {
                 warnings.push(format!(
@@ -182,20 +206,34 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
     }
 
     let registry = Registry::default();
-    let mut packages: Vec<PackageResult> = join_all(targets.iter().map(|(index, namespace, name)| {
-        gather(&client, &registry, settings, &settings.rules[*index], namespace, name)
-    }))
-    .await;
+    let mut packages: Vec<PackageResult> =
+        join_all(targets.iter().map(|(index, namespace, name)| {
+            gather(
+                &client,
+                &registry,
+                settings,
+                &settings.rules[*index],
+                namespace,
+                name,
+            )
+        }))
+        .await;
 
     {
-        let mut plans: Vec<&mut PackagePlan> = packages.iter_mut().filter_map(|p| p.plan.as_mut()).collect();
+        let mut plans: Vec<&mut PackagePlan> = packages
+            .iter_mut()
+            .filter_map(|p| p.plan.as_mut())
+            .collect();
         if let Some(max) = settings.max_deletions {
             plan::defer_beyond(&mut plans, max, Cost::Versions, DeferReason::MaxDeletions);
         }
     }
     let budget_remaining = read_budget(&client).await;
     if let Some(remaining) = budget_remaining {
-        let mut plans: Vec<&mut PackagePlan> = packages.iter_mut().filter_map(|p| p.plan.as_mut()).collect();
+        let mut plans: Vec<&mut PackagePlan> = packages
+            .iter_mut()
+            .filter_map(|p| p.plan.as_mut())
+            .collect();
         plan::defer_beyond(
             &mut plans,
             remaining.saturating_sub(BUDGET_RESERVE),
@@ -272,7 +310,8 @@ async fn gather(
     name: &str,
 ) -> PackageResult {
     let mut result = PackageResult::new(rule, namespace, name);
-    if let Err(error) = gather_into(&mut result, client, registry, settings, rule, namespace).await {
+    if let Err(error) = gather_into(&mut result, client, registry, settings, rule, namespace).await
+    {
         result.problem = Some(format!("{error:#}"));
     }
     result
@@ -316,9 +355,15 @@ async fn gather_into(
                 return Ok(());
             }
             None => {
-                let answer = client.post(&format!("{}/restore", namespace.package_path(kind, &name))).await?;
+                let answer = client
+                    .post(&format!("{}/restore", namespace.package_path(kind, &name)))
+                    .await?;
                 if !answer.is_success() {
-                    let cause = execute::likely_cause(Action::Restore, Some(answer.status.as_u16()), &answer.message());
+                    let cause = execute::likely_cause(
+                        Action::Restore,
+                        Some(answer.status.as_u16()),
+                        &answer.message(),
+                    );
                     result.package_action = Some((
                         PackageAction::Restore,
                         Some(Outcome::Failed {
@@ -404,5 +449,8 @@ async fn read_budget(client: &Client) -> Option<usize> {
     if !answer.is_success() {
         return None;
     }
-    answer.json::<Limits>().ok().map(|l| l.resources.core.remaining)
+    answer
+        .json::<Limits>()
+        .ok()
+        .map(|l| l.resources.core.remaining)
 }

@@ -152,8 +152,14 @@ impl<'a> Tally<'a> {
         for package in &self.report.packages {
             let _ = writeln!(
                 out,
-                "::group::{} {} of {}",
-                package.package_type, package.name, package.owner
+                "::group::{} {}{}",
+                package.package_type,
+                package.name,
+                if package.owner.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of {}", package.owner)
+                }
             );
             let mut shown = 0;
             let entries = self

@@ -47,6 +47,7 @@
 //! scripted faults, latency and [`Config::manifest_status`].
 
 mod api;
+pub mod client;
 mod config;
 mod http;
 mod registry;

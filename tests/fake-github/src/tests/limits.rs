@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{api, try_send, TOKEN};
+use super::{api, TOKEN};
+use crate::client;
 use crate::{days, digest, Config, FakeGithub, ScriptedFault, World};
 
 const VERSIONS: &str = "/orgs/acme/packages/container/app/versions";
@@ -195,9 +196,15 @@ fn a_hanging_request_never_answers_but_is_recorded() {
     };
     let fake = FakeGithub::start_with(world, config);
     let auth = [("Authorization", "Bearer tok")];
-    let hung = try_send(&fake, "GET", VERSIONS, &auth, Duration::from_millis(500));
+    let hung = client::send(
+        &fake.url(),
+        "GET",
+        VERSIONS,
+        &auth,
+        Duration::from_millis(500),
+    );
     assert!(hung.is_none());
-    let next = try_send(&fake, "GET", VERSIONS, &auth, Duration::from_secs(5));
+    let next = client::send(&fake.url(), "GET", VERSIONS, &auth, Duration::from_secs(5));
     assert_eq!(next.map(|r| r.status), Some(200));
     let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![0, 200]);

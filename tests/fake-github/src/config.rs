@@ -13,8 +13,9 @@ pub struct Config {
     pub latency: Duration,
     /// Primary budget: `x-ratelimit-limit`.
     pub rate_limit_total: u64,
-    /// Primary budget left; every API request but `GET /rate_limit` spends one. At 0 the API
-    /// answers 403 "API rate limit exceeded".
+    /// Primary budget left; every API request but `GET /rate_limit` spends one (except those
+    /// answered by a scripted fault or refused by the in-flight limit). At 0 the API answers
+    /// 403 "API rate limit exceeded" with `x-ratelimit-remaining: 0`.
     pub rate_limit_remaining: u64,
     /// Epoch seconds when the primary budget refills to `rate_limit_total` (then it is set an
     /// hour later).

@@ -42,6 +42,12 @@
 //! then the rules above. Deleted packages and versions stay listed (`state=deleted`) after 30
 //! days; only their restore is refused.
 //!
+//! `tests/fake_prism.rs` checks every kind of answer through Stoplight Prism (`--errors`):
+//! `PRISM_BIN=.ci/node_modules/.bin/prism cargo test --test fake_prism -- --ignored`. Only the
+//! 400 of the deletion rules and the 403 of the rate limits carry statuses the description
+//! does not document, as GitHub's do. The registry routes are not in the description: point
+//! `registry-url` at the fake itself, not at Prism.
+//!
 //! Before any route: scripted faults, the in-flight limit, the primary budget, the secondary
 //! points window, then random server errors (see [`Config`]). Registry requests only see
 //! scripted faults, latency and [`Config::manifest_status`].

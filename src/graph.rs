@@ -49,6 +49,14 @@ impl Graph {
             .collect();
         let mut needs = vec![Vec::new(); versions.len()];
         for (index, version) in versions.iter().enumerate() {
+            // Tag edges come from the version's tags alone, whether or not its manifest is known.
+            for tag in &version.tags {
+                if let Some(subject) = tagged_subject(tag) {
+                    if let Some(&subject_index) = by_digest.get(subject.as_str()) {
+                        needs[subject_index].push((index, Relation::TaggedReferrer));
+                    }
+                }
+            }
             let Some(refs) = manifests.get(&version.name) else {
                 continue;
             };
@@ -59,13 +67,6 @@ impl Graph {
             }
             if let Some(&subject_index) = refs.subject.as_deref().and_then(|s| by_digest.get(s)) {
                 needs[subject_index].push((index, Relation::SubjectReferrer));
-            }
-            for tag in &version.tags {
-                if let Some(subject) = tagged_subject(tag) {
-                    if let Some(&subject_index) = by_digest.get(subject.as_str()) {
-                        needs[subject_index].push((index, Relation::TaggedReferrer));
-                    }
-                }
             }
         }
         let mut needed_by_count = vec![0; versions.len()];

@@ -321,8 +321,20 @@ fn resolve_graph(versions: &[Version], base: &[Verdict], graph: Option<&Graph>) 
         Verdict::Keep(_) => true,
         Verdict::Act(_) | Verdict::Defer(_) => false,
     };
-    let roots: Vec<usize> = (0..versions.len()).filter(|&i| is_root(i)).collect();
-    let reached = graph.reach(roots.iter().copied());
+    let mut roots: Vec<usize> = (0..versions.len()).filter(|&i| is_root(i)).collect();
+    let mut reached = graph.reach(roots.iter().copied());
+    // An unselected version that neither a kept nor a going version reaches (only other
+    // unselected versions need it, on a cycle) does not go with anything: it stays for itself.
+    let from_going = graph.reach((0..versions.len()).filter(|&i| base[i].is_act()));
+    let lone: Vec<bool> = (0..versions.len())
+        .map(|i| {
+            !base[i].is_act() && !is_root(i) && reached[i].is_none() && from_going[i].is_none()
+        })
+        .collect();
+    if lone.contains(&true) {
+        roots.extend((0..versions.len()).filter(|&i| lone[i]));
+        reached = graph.reach(roots.iter().copied());
+    }
     let mut parent_of = vec![None; versions.len()];
     for parent in 0..versions.len() {
         for &(child, relation) in graph.needs(parent) {
@@ -331,7 +343,7 @@ fn resolve_graph(versions: &[Version], base: &[Verdict], graph: Option<&Graph>) 
     }
     (0..versions.len())
         .map(|i| {
-            if is_root(i) {
+            if is_root(i) || lone[i] {
                 base[i].clone()
             } else if let Some((by, relation)) = reached[i] {
                 Verdict::Keep(KeepReason::NeededBy {

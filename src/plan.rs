@@ -244,19 +244,23 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         base[i] = Verdict::Keep(KeepReason::KeepLatest(policy.keep_latest));
     }
 
-    if mode == Mode::Delete {
-        let acted = base.iter().filter(|v| v.is_act()).count();
-        let remaining = versions.len() - acted;
-        let shortfall = policy.min_versions_to_keep.saturating_sub(remaining);
-        for i in newest_first(&base, &|_| true).into_iter().take(shortfall) {
-            base[i] = Verdict::Keep(KeepReason::MinVersionsToKeep(policy.min_versions_to_keep));
-        }
-    }
-
     let graph = match &containers {
         Containers::Known(graph) if mode == Mode::Delete => Some(*graph),
         _ => None,
     };
+
+    if mode == Mode::Delete {
+        // With a container graph, what counts is images: versions no other version needs
+        // (platform manifests and signatures come and go with their image).
+        let counts = |i: usize| graph.is_none_or(|g| !g.is_needed(i));
+        let countable = (0..versions.len()).filter(|&i| counts(i));
+        let remaining = countable.filter(|&i| !base[i].is_act()).count();
+        let shortfall = policy.min_versions_to_keep.saturating_sub(remaining);
+        for i in newest_first(&base, &counts).into_iter().take(shortfall) {
+            base[i] = Verdict::Keep(KeepReason::MinVersionsToKeep(policy.min_versions_to_keep));
+        }
+    }
+
     if let Containers::Unreadable { digest, cause } = &containers {
         for verdict in base.iter_mut().filter(|v| v.is_act()) {
             *verdict = Verdict::Keep(KeepReason::ManifestUnreadable {

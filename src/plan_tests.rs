@@ -1930,3 +1930,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn min_versions_to_keep_counts_images_not_their_platform_manifests() {
+    // Two multi-platform images (index + 2 platform manifests each); keep at least 1 image.
+    let (old, old_a, old_b) = (digest('a'), digest('b'), digest('c'));
+    let (new, new_a, new_b) = (digest('d'), digest('e'), digest('f'));
+    let manifests = HashMap::from([
+        (old.clone(), index_of(&[&old_a, &old_b])),
+        (new.clone(), index_of(&[&new_a, &new_b])),
+    ]);
+    let plan = plan_graph(
+        vec![
+            v(1, &old, &["v1"], 30),
+            v(2, &old_a, &[], 30),
+            v(3, &old_b, &[], 30),
+            v(4, &new, &["v2"], 10),
+            v(5, &new_a, &[], 10),
+            v(6, &new_b, &[], 10),
+        ],
+        &manifests,
+        &Policy {
+            tag_selection: crate::policy::TagSelection::Tagged,
+            min_versions_to_keep: 1,
+            ..Policy::default()
+        },
+    );
+    // Counting every version, the 4 untagged ones would have satisfied the guard and both
+    // images would have gone; counting images, the newest image stays with its manifests.
+    assert_eq!(acted_ids(&plan), vec![1, 2, 3]);
+    assert_eq!(
+        verdict(&plan, 4),
+        &Verdict::Keep(KeepReason::MinVersionsToKeep(1))
+    );
+    assert!(matches!(
+        verdict(&plan, 5),
+        Verdict::Keep(KeepReason::NeededBy { .. })
+    ));
+}

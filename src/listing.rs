@@ -141,11 +141,16 @@ pub async fn expand_packages(
         "{}/packages?package_type={package_type}",
         namespace.prefix()
     );
-    let answers = fetch_pages(client, &path).await?;
-    let mut listed = Vec::new();
-    for answer in answers {
+    let (listed, refusal) = fetch_pages(client, &path, |answer| {
+        Ok(answer
+            .json::<Vec<RestPackage>>()?
+            .into_iter()
+            .map(|p| p.name)
+            .collect())
+    })
+    .await?;
+    if let Some(answer) = refusal {
         match answer.status {
-            StatusCode::OK => listed.extend(answer.json::<Vec<RestPackage>>()?.into_iter().map(|p| p.name)),
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => bail!(
                 "the token cannot list the {package_type} packages of `{}` (GitHub answered {} \"{}\"), so the globs in `packages` cannot be expanded: name the packages exactly, or use a token that can list them (a classic PAT with read:packages)",
                 namespace_owner(namespace),
@@ -192,15 +197,16 @@ pub async fn list_versions(
         "{}/versions?state={state}",
         namespace.package_path(package_type, name)
     );
-    let answers = fetch_pages(client, &path).await?;
-    let mut versions = Vec::new();
-    for answer in answers {
+    let (versions, refusal) = fetch_pages(client, &path, |answer| {
+        answer
+            .json::<Vec<RestVersion>>()?
+            .into_iter()
+            .map(RestVersion::into_version)
+            .collect()
+    })
+    .await?;
+    if let Some(answer) = refusal {
         match answer.status {
-            StatusCode::OK => {
-                for version in answer.json::<Vec<RestVersion>>()? {
-                    versions.push(version.into_version()?);
-                }
-            }
             StatusCode::NOT_FOUND => return Ok(None),
             _ => {
                 return Err(api_error(
@@ -213,31 +219,45 @@ pub async fn list_versions(
     Ok(Some(versions))
 }
 
-/// Every page of a listing: the first, then the rest concurrently when `Link` names the last
-/// page, else by following `next`. Stops at the first answer that is not 200 (returned last).
-async fn fetch_pages(client: &Client, path: &str) -> Result<Vec<Answer>> {
+/// Every page of a listing, each read into items by `read` as soon as it arrives (so no page's
+/// JSON outlives its reading): the first page, then the rest concurrently when `Link` names the
+/// last page, else by following `next`. Stops at the first answer that is not 200, returned
+/// with the items of the pages before it.
+async fn fetch_pages<T>(
+    client: &Client,
+    path: &str,
+    read: impl Fn(&Answer) -> Result<Vec<T>>,
+) -> Result<(Vec<T>, Option<Answer>)> {
     let page_path = |page: usize| format!("{path}&per_page={PER_PAGE}&page={page}");
     let first = client.get(&page_path(1)).await?;
     if first.status != StatusCode::OK {
-        return Ok(vec![first]);
+        return Ok((Vec::new(), Some(first)));
     }
     let links = Links::parse(first.header("link").unwrap_or(""));
-    let mut answers = vec![first];
+    let mut items = read(&first)?;
+    drop(first);
     if let Some(last) = links.last_page {
-        let rest = join_all((2..=last).map(|page| {
+        let read = &read;
+        let pages = join_all((2..=last).map(|page| {
             let path = page_path(page);
-            async move { client.get(&path).await }
+            async move {
+                let answer = client.get(&path).await?;
+                Ok::<_, anyhow::Error>(if answer.status == StatusCode::OK {
+                    Ok(read(&answer)?)
+                } else {
+                    Err(answer)
+                })
+            }
         }))
         .await;
-        for answer in rest {
-            let answer = answer?;
-            let ok = answer.status == StatusCode::OK;
-            answers.push(answer);
-            if !ok {
-                break;
+        items.reserve(pages.len() * PER_PAGE);
+        for page in pages {
+            match page? {
+                Ok(page) => items.extend(page),
+                Err(refusal) => return Ok((items, Some(refusal))),
             }
         }
-        return Ok(answers);
+        return Ok((items, None));
     }
     let mut next = links.next;
     let mut seen = 1;
@@ -252,13 +272,12 @@ async fn fetch_pages(client: &Client, path: &str) -> Result<Vec<Answer>> {
         };
         let answer = client.get(&target).await?;
         if answer.status != StatusCode::OK {
-            answers.push(answer);
-            break;
+            return Ok((items, Some(answer)));
         }
         next = Links::parse(answer.header("link").unwrap_or("")).next;
-        answers.push(answer);
+        items.extend(read(&answer)?);
     }
-    Ok(answers)
+    Ok((items, None))
 }
 
 /// The parts of a `Link` header that pagination needs.

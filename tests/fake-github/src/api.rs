@@ -4,6 +4,8 @@
 //! Rate limiting, faults and `GET /rate_limit` are handled before these routes, in
 //! [`crate::state`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
@@ -139,8 +141,27 @@ enum Namespace {
     Org(String),
 }
 
+/// The versions of a package in listing order (newest first), by package id and state
+/// (deleted or not), kept between the pages of a listing so that listing n versions in pages
+/// of 100 does not filter and sort all n for every page. Emptied whenever the world may change
+/// (every write request, [`crate::FakeGithub::update_world`]), so answers are the same as
+/// without it.
+#[derive(Default)]
+pub(crate) struct ListingCache {
+    orders: HashMap<(u64, bool), Vec<usize>>,
+}
+
+impl ListingCache {
+    pub fn clear(&mut self) {
+        self.orders.clear();
+    }
+}
+
 /// Answers an API request (the rate limits have already let it through).
-pub(crate) fn route(world: &mut World, req: &RequestParts) -> Answer {
+pub(crate) fn route(world: &mut World, cache: &mut ListingCache, req: &RequestParts) -> Answer {
+    if req.is_write() {
+        cache.clear();
+    }
     let auth = authenticate(world, req);
     if matches!(auth, Auth::Invalid) {
         return bad_credentials();
@@ -156,7 +177,7 @@ pub(crate) fn route(world: &mut World, req: &RequestParts) -> Answer {
     match (req.method.as_str(), rest) {
         ("GET", []) => account(world, req, &auth, &namespace),
         (_, ["packages", package_rest @ ..]) => match auth {
-            Auth::Valid(token) => packages(world, req, &token, &namespace, package_rest),
+            Auth::Valid(token) => packages(world, cache, req, &token, &namespace, package_rest),
             _ => requires_authentication(),
         },
         _ => not_found(),
@@ -401,6 +422,7 @@ fn access(token: &Token, namespace: &Namespace) -> Access {
 
 fn packages(
     world: &mut World,
+    cache: &mut ListingCache,
     req: &RequestParts,
     token: &Token,
     namespace: &Namespace,
@@ -438,7 +460,7 @@ fn packages(
         ("GET", []) => get_package(world, req, &target),
         ("DELETE", []) => delete_package(world, &target),
         ("POST", ["restore"]) => restore_package(world, &target),
-        ("GET", ["versions"]) => list_versions(world, req, &target),
+        ("GET", ["versions"]) => list_versions(world, cache, req, &target),
         ("GET", ["versions", id]) => get_version(world, req, &target, id),
         ("DELETE", ["versions", id]) => delete_version(world, &target, id),
         ("POST", ["versions", id, "restore"]) => restore_version(world, &target, id),
@@ -659,12 +681,25 @@ fn restore_package(world: &mut World, target: &Target) -> Answer {
     Answer::no_content()
 }
 
-/// Newest first: `created_at` descending, then id descending.
-fn newest_first(versions: &mut [&Version]) {
-    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+/// Positions in `versions` of those in this state, newest first: `created_at` descending, then
+/// id descending.
+fn newest_first(versions: &[Version], want_deleted: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..versions.len())
+        .filter(|&i| versions[i].is_deleted() == want_deleted)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&versions[a], &versions[b]);
+        b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
+    });
+    order
 }
 
-fn list_versions(world: &World, req: &RequestParts, target: &Target) -> Answer {
+fn list_versions(
+    world: &World,
+    cache: &mut ListingCache,
+    req: &RequestParts,
+    target: &Target,
+) -> Answer {
     let Some(index) = target.active(world) else {
         return package_not_found();
     };
@@ -680,17 +715,15 @@ fn list_versions(world: &World, req: &RequestParts, target: &Target) -> Answer {
         }
     };
     let package = &world.packages[index];
-    let mut versions: Vec<&Version> = package
-        .versions
-        .iter()
-        .filter(|v| v.is_deleted() == want_deleted)
-        .collect();
-    newest_first(&mut versions);
-    let (shown, link) = Page::of(req).cut(req, &versions);
+    let order = cache
+        .orders
+        .entry((package.id, want_deleted))
+        .or_insert_with(|| newest_first(&package.versions, want_deleted));
+    let (shown, link) = Page::of(req).cut(req, order);
     let base = req.base_url();
     let items = shown
         .iter()
-        .map(|v| version_json(world, package, v, &base))
+        .map(|&i| version_json(world, package, &package.versions[i], &base))
         .collect();
     paged_json(200, items, link)
 }

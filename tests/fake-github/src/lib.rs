@@ -134,7 +134,9 @@ impl FakeGithub {
 
     /// Changes the state in place.
     pub fn update_world(&self, change: impl FnOnce(&mut World)) {
-        change(&mut lock(&self.shared).world);
+        let mut state = lock(&self.shared);
+        state.listing_cache.clear();
+        change(&mut state.world);
     }
 
     /// A snapshot of the current configuration (the primary budget left included).

@@ -63,6 +63,8 @@ pub(crate) struct State {
     points_spent: VecDeque<(Instant, u64)>,
     rng: XorShift,
     registry_tokens: IssuedTokens,
+    /// Listing order of versions, kept between pages; emptied when the world may change.
+    pub listing_cache: api::ListingCache,
 }
 
 /// What the arrival of a request decided.
@@ -92,6 +94,7 @@ impl State {
             points_spent: VecDeque::new(),
             rng,
             registry_tokens: IssuedTokens::default(),
+            listing_cache: api::ListingCache::default(),
         }
     }
 
@@ -216,7 +219,7 @@ impl State {
         let rate_limit_query = req.method == "GET" && req.raw_path == "/rate_limit";
         if rate_limit_query {
             return match api::authenticate(&self.world, req) {
-                api::Auth::Invalid => api::route(&mut self.world, req),
+                api::Auth::Invalid => api::route(&mut self.world, &mut self.listing_cache, req),
                 _ => Answer::json(
                     200,
                     &api::rate_limit_overview(
@@ -238,7 +241,7 @@ impl State {
         if self.config.server_error_rate > 0.0 && self.rng.unit() < self.config.server_error_rate {
             return server_error(self.rng.next() & 1 == 0);
         }
-        api::route(&mut self.world, req)
+        api::route(&mut self.world, &mut self.listing_cache, req)
     }
 
     /// Past `rate_limit_reset`, the primary budget is whole again until an hour later.

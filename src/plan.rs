@@ -285,13 +285,18 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         if all_go && policy.delete_empty_package {
             delete_package = true;
         } else if all_go || all_tagged_go {
-            let spare = if tagged.is_empty() {
-                newest_first(&verdicts, &|_| true).first().copied()
+            // Spare an image, not a signature or platform manifest of one that goes (which
+            // would leave it orphaned): the newest that no version needs, if there is one.
+            let candidates = if tagged.is_empty() {
+                newest_first(&verdicts, &|_| true)
             } else {
                 newest_first(&verdicts, &|i| !versions[i].tags.is_empty())
-                    .first()
-                    .copied()
             };
+            let spare = candidates
+                .iter()
+                .copied()
+                .find(|&i| graph.is_none_or(|g| !g.is_needed(i)))
+                .or(candidates.first().copied());
             if let Some(i) = spare {
                 base[i] = Verdict::Keep(KeepReason::LastVersion {
                     tagged: !tagged.is_empty(),

@@ -110,6 +110,15 @@ pub fn likely_cause(action: Action, status: Option<u16>, message: &str) -> &'sta
         _ if message.contains("last tagged version") || message.contains("last version") => {
             "GitHub refuses to delete a package's last (tagged) version: set delete-empty-package to delete the whole package"
         }
+        (Action::Restore, _) if message.contains("30 days") => {
+            "it was deleted more than 30 days ago, and GitHub restores only within 30 days"
+        }
+        (Action::Restore, _) if message.contains("same name") => {
+            "the same name was published again after the deletion (GitHub restores nothing over an active package or version of that name): delete or rename the new one first, or keep it"
+        }
+        (Action::Restore, _) if message.contains("not deleted") => {
+            "it is not deleted (restored already, perhaps by another run)"
+        }
         (_, Some(401)) => "the token is invalid or expired",
         (_, Some(403)) => {
             "the token lacks the rights: give the workflow `packages: write` and the repository Admin in the package's \"Manage Actions access\", or use a classic PAT with delete:packages"

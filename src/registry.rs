@@ -29,10 +29,15 @@ pub struct Unreadable {
     pub cause: String,
 }
 
-/// Reads manifests; remembers every one it read in this run.
+/// The registry's answer to `GET /v2/`: `None` when it needs no authorization, else the
+/// parameters of its `Bearer` challenge.
+type Challenge = Option<HashMap<String, String>>;
+
+/// Reads manifests; remembers every one it read in this run, and the registry's challenge.
 #[derive(Default)]
 pub struct Registry {
     read: Mutex<HashMap<(String, String), ManifestRefs>>,
+    challenge: tokio::sync::OnceCell<Challenge>,
 }
 
 impl Registry {
@@ -68,8 +73,17 @@ impl Registry {
         let Some(first) = missing.first().cloned() else {
             return Ok(found);
         };
-        // The first read also settles the authorization for the others.
-        let authorization = match authorize(client, &format!("{base}/{first}")).await {
+        // One challenge per run (`GET /v2/`), one token per package: no manifest is asked for
+        // twice.
+        let challenge = self
+            .challenge
+            .get_or_try_init(|| challenge(client, registry_url))
+            .await;
+        let authorization = match challenge {
+            Ok(challenge) => authorize(client, challenge.as_ref(), &repository).await,
+            Err(error) => Err(error),
+        };
+        let authorization = match authorization {
             Ok(authorization) => authorization,
             Err(error) => {
                 return Err(Unreadable {
@@ -113,11 +127,12 @@ impl Registry {
     }
 }
 
-/// Asks for the manifest without credentials; on a `Bearer` challenge, gets a registry token with
-/// the GitHub token. `None` when the registry needs no authorization.
-async fn authorize(client: &Client, url: &str) -> Result<Option<String>> {
+/// Asks `GET /v2/` without credentials: `None` when the registry needs no authorization, else
+/// its `Bearer` challenge.
+async fn challenge(client: &Client, registry_url: &str) -> Result<Challenge> {
+    let url = format!("{}/v2/", registry_url.trim_end_matches('/'));
     let answer = client
-        .get_registry(url, vec![(ACCEPT, accept())])
+        .get_registry(&url, Vec::new())
         .await
         .context("the registry did not answer")?;
     if answer.status != StatusCode::UNAUTHORIZED {
@@ -129,23 +144,38 @@ async fn authorize(client: &Client, url: &str) -> Result<Option<String>> {
         .to_string();
     let params = parse_challenge(&challenge)
         .ok_or_else(|| anyhow!("unsupported registry challenge {challenge:?}"))?;
-    let realm = params
-        .get("realm")
-        .ok_or_else(|| anyhow!("the registry challenge names no realm: {challenge:?}"))?;
-    let mut token_url = format!("{realm}?");
-    for key in ["service", "scope"] {
-        if let Some(value) = params.get(key) {
-            token_url.push_str(&format!(
-                "{key}={}&",
-                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-            ));
-        }
+    if !params.contains_key("realm") {
+        bail!("the registry challenge names no realm: {challenge:?}");
     }
+    Ok(Some(params))
+}
+
+/// On a `Bearer` challenge, gets a registry token for pulling `repository` with the GitHub
+/// token. `None` when the registry needs no authorization.
+async fn authorize(
+    client: &Client,
+    challenge: Option<&HashMap<String, String>>,
+    repository: &str,
+) -> Result<Option<String>> {
+    let Some(params) = challenge else {
+        return Ok(None);
+    };
+    let encode = |value: &str| {
+        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let mut token_url = format!("{}?", params["realm"]);
+    if let Some(service) = params.get("service") {
+        token_url.push_str(&format!("service={}&", encode(service)));
+    }
+    token_url.push_str(&format!(
+        "scope={}",
+        encode(&format!("repository:{repository}:pull"))
+    ));
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("package-retention:{}", client.token()));
     let answer = client
         .get_registry(
-            token_url.trim_end_matches(['?', '&']),
+            &token_url,
             vec![(AUTHORIZATION, format!("Basic {basic}"))],
         )
         .await

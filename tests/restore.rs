@@ -496,6 +496,55 @@ fn restore_by_version_globs() {
     assert!(!active(&after, c) && !active(&after, snapshot));
 }
 
+#[test]
+fn tag_selection_prerelease_and_older_than_apply_to_deleted_versions() {
+    let mut world = base_world();
+    let web = world.add_package(OWNER, "container", "web");
+    web.add_version(&digest(300), &["latest"], days(1));
+    let tagged = web
+        .add_version(&digest(301), &["v1.0"], days(5))
+        .deleted_ago(days(1))
+        .id;
+    let untagged = web
+        .add_version(&digest(302), &[], days(5))
+        .deleted_ago(days(1))
+        .id;
+    let lib = world.add_package(OWNER, "npm", "lib");
+    lib.add_version("3.0.0", &[], days(1));
+    let rc_old = lib
+        .add_version("2.0.0-rc.1", &[], days(60))
+        .deleted_ago(days(1))
+        .id;
+    let rc_new = lib
+        .add_version("2.1.0-rc.1", &[], days(3))
+        .deleted_ago(days(1))
+        .id;
+    let release_old = lib
+        .add_version("1.0.0", &[], days(60))
+        .deleted_ago(days(1))
+        .id;
+    let fake = FakeGithub::start(world);
+
+    let result = restore(&fake)
+        .input("packages", "web")
+        .input("tag-selection", "untagged")
+        .run();
+    result.assert_success();
+    assert_restored(&result, &[untagged]);
+    assert!(!active(&fake.world(), tagged));
+
+    let result = restore(&fake)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input("prerelease", "only")
+        .input("older-than", "30d")
+        .run();
+    result.assert_success();
+    assert_restored(&result, &[rc_old]);
+    let after = fake.world();
+    assert!(!active(&after, rc_new) && !active(&after, release_old));
+}
+
 // --- 3. deleted-within --------------------------------------------------------------------
 
 #[test]

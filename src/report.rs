@@ -324,26 +324,28 @@ impl<'a> Tally<'a> {
                 after.unwrap_or_else(|| "?".into()),
             );
         }
-        let with_parent = self
-            .entries
-            .iter()
-            .filter(|e| e.reason.contains(", which goes"))
-            .count();
-        let needed: usize = self
-            .report
-            .packages
-            .iter()
-            .filter_map(|p| p.plan.as_ref())
-            .map(|plan| {
-                plan.count(|v| matches!(v, Verdict::Keep(crate::plan::KeepReason::NeededBy { .. })))
-            })
-            .sum();
-        if needed + with_parent > 0 {
-            let _ = writeln!(
-                out,
-                "\nContainer images: {needed} versions kept because a kept image needs them; {with_parent} {} with their parent image.",
-                if report.dry_run { "would go" } else { "went" }
-            );
+        let mut images = String::new();
+        for package in &report.packages {
+            let Some(plan) = &package.plan else { continue };
+            let needed = plan
+                .count(|v| matches!(v, Verdict::Keep(crate::plan::KeepReason::NeededBy { .. })));
+            let with_parent = self
+                .entries
+                .iter()
+                .filter(|e| std::ptr::eq(e.package, package) && e.fate == Fate::Changed)
+                .filter(|e| e.reason.contains(", which goes"))
+                .count();
+            if needed + with_parent > 0 {
+                let _ = writeln!(
+                    images,
+                    "- `{}`: {needed} versions kept because a kept image needs them; {with_parent} {} with their parent image",
+                    package.name,
+                    if report.dry_run { "would go" } else { "went" }
+                );
+            }
+        }
+        if !images.is_empty() {
+            let _ = write!(out, "\nContainer images:\n{images}");
         }
         let deferred = self.count(Fate::Deferred);
         if deferred > 0 {

@@ -663,22 +663,29 @@ fn registry_cost_one_token_and_one_read_per_manifest_and_nothing_when_nothing_is
     }
     assert_eq!(manifest_requests(&fake, "idle").len(), 0);
     assert_eq!(token_requests(&fake, "idle"), 0);
-    // Everything the registry saw: per package with a selection, one token and N manifests;
-    // plus at most one challenge for the whole run.
-    let registry_total = fake.requests().iter().filter(|r| r.registry).count() as u64;
-    let tokens = fake
-        .requests()
+    // Everything the registry saw, exactly: per package with a selection, one token and N
+    // manifest GETs; per package without one, nothing; per run, one `GET /v2/` challenge.
+    let registry: Vec<RequestRecord> = fake.requests().into_iter().filter(|r| r.registry).collect();
+    for name in ["app", "web"] {
+        let repository = format!("/v2/{OWNER}/{name}/");
+        let per_package = registry
+            .iter()
+            .filter(|r| r.path.starts_with(&repository))
+            .count()
+            + token_requests(&fake, name);
+        assert_eq!(per_package as u64, 1 + N, "{name}: {registry:#?}");
+    }
+    let challenges: Vec<&RequestRecord> = registry
         .iter()
-        .filter(|r| r.registry && r.path == "/token")
-        .count();
-    assert_eq!(tokens, 2);
-    let challenges = registry_total - 2 * (N + 1);
+        .filter(|r| r.path == "/v2/" || r.path == "/v2")
+        .collect();
+    assert_eq!(challenges.len(), 1, "one challenge per run: {registry:#?}");
+    assert_eq!(challenges[0].status, 401);
+    assert_eq!(registry.len() as u64, 1 + 2 * (1 + N), "{registry:#?}");
+    assert!(registry.iter().all(|r| r.method == "GET"));
     eprintln!(
-        "registry requests: total {registry_total}; per package: 1 token + {N} manifest GETs; run-wide challenges: {challenges}"
-    );
-    assert!(
-        challenges <= 1,
-        "at most one challenge probe per run: {registry_total}"
+        "registry requests: {} in all for 3 packages of {N} versions: per package with a selection 1 token + {N} manifest GETs, per package without one 0, per run 1 challenge",
+        registry.len()
     );
 }
 

@@ -57,6 +57,20 @@ fn main() -> ExitCode {
                 "::error title=package-retention::{}",
                 format!("{error:#}").replace('\n', "%0A")
             );
+            // Every output is written on every run: a run that stops here changed nothing.
+            let nothing = run::RunReport {
+                mode: settings.mode,
+                dry_run: settings.dry_run,
+                offline: settings.versions_file.is_some(),
+                packages: Vec::new(),
+                warnings: Vec::new(),
+                budget_remaining: None,
+                counters: Default::default(),
+            };
+            if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+                let outputs = report::Tally::new(&nothing).outputs();
+                let _ = report::write_outputs(&outputs, Some(&path));
+            }
             return ExitCode::FAILURE;
         }
     };

@@ -218,6 +218,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             )
         }))
         .await;
+    warnings.extend(unmatched_version_ids(settings, &targets, &packages));
 
     {
         let mut plans: Vec<&mut PackagePlan> = packages
@@ -297,6 +298,51 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         budget_remaining,
         counters: client.counters,
     })
+}
+
+/// A warning per rule whose `version-ids` name ids that none of its packages has among its
+/// candidates (active versions to delete, deleted versions to restore).
+fn unmatched_version_ids(
+    settings: &Settings,
+    targets: &[(usize, Namespace, String)],
+    packages: &[PackageResult],
+) -> Vec<String> {
+    let state = match settings.mode {
+        Mode::Delete => "active",
+        Mode::Restore => "deleted",
+    };
+    let mut warnings = Vec::new();
+    for (index, rule) in settings.rules.iter().enumerate() {
+        let Some(wanted) = &rule.policy.version_ids else {
+            continue;
+        };
+        let candidates: std::collections::HashSet<u64> = targets
+            .iter()
+            .zip(packages)
+            .filter(|((rule_index, _, _), _)| *rule_index == index)
+            .flat_map(|(_, package)| {
+                let planned = package.plan.iter().flat_map(|plan| &plan.versions);
+                planned.chain(&package.restored_with_package).map(|v| v.id)
+            })
+            .collect();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|id| !candidates.contains(id))
+            .map(|id| id.to_string())
+            .collect();
+        let unknown_package = targets
+            .iter()
+            .zip(packages)
+            .any(|((rule_index, _, _), package)| *rule_index == index && package.plan.is_none());
+        if !missing.is_empty() && !unknown_package {
+            warnings.push(format!(
+                "`version-ids` {} are not among the {state} versions of {}: nothing to do for them",
+                missing.join(", "),
+                rule.packages.join(", ")
+            ));
+        }
+    }
+    warnings
 }
 
 /// Lists a package and plans it (reading manifests for container packages when needed). In

@@ -1199,3 +1199,36 @@ fn the_example_restore_workflow_matches_the_action_and_works() {
     assert_restored(&result, &[a]);
     assert!(!active(&fake.world(), b));
 }
+
+#[test]
+fn version_ids_that_are_not_deleted_versions_are_warned_about() {
+    let mut world = base_world();
+    let lib = world.add_package(OWNER, "npm", "lib");
+    let still_active = lib.add_version("2.0.0", &[], days(1)).id;
+    let deleted = lib
+        .add_version("1.0.0", &[], days(9))
+        .deleted_ago(days(1))
+        .id;
+    let fake = FakeGithub::start(world);
+
+    let result = restore(&fake)
+        .input("package-type", "npm")
+        .input("packages", "lib")
+        .input(
+            "version-ids",
+            &format!("{deleted},{still_active},999999999"),
+        )
+        .run();
+    result.assert_success();
+    assert_restored(&result, &[deleted]);
+    let warnings = result.annotations("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&still_active.to_string())
+                && w.contains("999999999")
+                && w.contains("not among the deleted versions")),
+        "{warnings:?}"
+    );
+    assert!(!warnings.iter().any(|w| w.contains(&format!("{deleted},"))));
+}

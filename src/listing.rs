@@ -111,10 +111,8 @@ pub async fn resolve_namespace(
         login: String,
     }
     let answer = client.get("/user").await?;
-    if answer.is_success() {
-        if answer.json::<Me>()?.login.eq_ignore_ascii_case(owner) {
-            return Ok(Namespace::Me(owner.to_string()));
-        }
+    if answer.is_success() && answer.json::<Me>()?.login.eq_ignore_ascii_case(owner) {
+        return Ok(Namespace::Me(owner.to_string()));
     }
     Ok(Namespace::User(owner.to_string()))
 }

@@ -485,17 +485,22 @@ impl<'a> Tally<'a> {
 
     /// The ready workflow step that restores exactly the deleted versions.
     fn undo(&self, room: usize) -> String {
-        let mut groups: BTreeMap<(String, &str, &str), (Vec<String>, Vec<String>)> =
-            BTreeMap::new();
+        /// The deleted versions of one owner and package type: one restore step.
+        #[derive(Default)]
+        struct UndoStep {
+            packages: Vec<String>,
+            ids: Vec<String>,
+        }
+        let mut groups: BTreeMap<(String, &str, &str), UndoStep> = BTreeMap::new();
         for entry in self.with(Fate::Changed) {
             let p = entry.package;
-            let group = groups
+            let step = groups
                 .entry((p.owner.clone(), p.owner_type, p.package_type.as_str()))
                 .or_default();
-            if !group.0.contains(&p.name) {
-                group.0.push(p.name.clone());
+            if !step.packages.contains(&p.name) {
+                step.packages.push(p.name.clone());
             }
-            group.1.push(entry.version.id.to_string());
+            step.ids.push(entry.version.id.to_string());
         }
         let mut out = String::from("\n## Undo\n\nTo bring back exactly what this run deleted (GitHub restores within 30 days), run this step");
         out.push_str(if self.report.dry_run {
@@ -504,7 +509,7 @@ impl<'a> Tally<'a> {
             ":\n\n"
         });
         out.push_str("```yaml\n");
-        for ((owner, owner_type, package_type), (packages, ids)) in &groups {
+        for ((owner, owner_type, package_type), UndoStep { packages, ids }) in &groups {
             let _ = write!(
                 out,
                 "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    mode: restore\n    owner: {owner}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {}\n",

@@ -1754,3 +1754,58 @@ fn a_glob_is_expanded_over_every_page_of_the_owners_packages() {
         .count();
     assert_eq!(listings, 3, "250 packages: three pages");
 }
+
+#[test]
+fn keep_latest_breaks_created_at_ties_by_id() {
+    let mut world = base_world();
+    let package = world.add_package(OWNER, "npm", "app");
+    let at = fake_github::ago(days(3));
+    let ids: Vec<u64> = ["b", "a", "c"]
+        .iter()
+        .map(|name| {
+            let version = package.add_version(name, &[], days(3));
+            version.created_at = at;
+            version.updated_at = at;
+            version.id
+        })
+        .collect();
+    let fake = FakeGithub::start(world);
+
+    let result = npm_run(&fake).input("keep-latest", "1").run();
+
+    result.assert_success();
+    // Same created_at: the highest id is the most recent.
+    assert_deleted(&result, &fake, "npm", "app", &ids[..2]);
+}
+
+#[test]
+fn max_deletions_counts_a_whole_package_as_all_its_versions() {
+    let (fake, _) = npm_app(&["1.0.0", "1.1.0", "1.2.0"]);
+
+    let result = npm_run(&fake)
+        .input("delete-empty-package", "true")
+        .input("max-deletions", "2")
+        .run();
+
+    result.assert_success();
+    assert_eq!(fake.writes(), 0, "{}", result.logs());
+    assert!(!fake
+        .world()
+        .package(OWNER, "npm", "app")
+        .unwrap()
+        .is_deleted());
+    assert_outputs_list(&result, &[]);
+    assert_eq!(result.output_count("deferred-count"), 3);
+
+    let result = npm_run(&fake)
+        .input("delete-empty-package", "true")
+        .input("max-deletions", "3")
+        .run();
+    result.assert_success();
+    assert!(fake
+        .world()
+        .package(OWNER, "npm", "app")
+        .unwrap()
+        .is_deleted());
+    assert_eq!(result.output_count("deleted-count"), 3);
+}

@@ -44,15 +44,13 @@ pub struct PackageResult {
     /// The package could not be worked on (listing failed, restore of the package refused…).
     pub problem: Option<String>,
     pub warnings: Vec<String>,
-    /// Manifests read from the registry for this package.
-    pub manifests_read: usize,
 }
 
 impl PackageResult {
-    fn new(rule: &Rule, namespace: &Namespace, name: &str) -> PackageResult {
+    fn new(rule: &Rule, owner_type: &'static str, name: &str) -> PackageResult {
         PackageResult {
             owner: rule.owner.clone(),
-            owner_type: namespace.owner_type(),
+            owner_type,
             package_type: rule.package_type,
             name: name.to_string(),
             active_before: None,
@@ -62,7 +60,6 @@ impl PackageResult {
             restored_with_package: Vec::new(),
             problem: None,
             warnings: Vec::new(),
-            manifests_read: 0,
         }
     }
 }
@@ -117,20 +114,8 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
     if matches!(containers, Containers::NotRead) {
         warnings.push("offline: container manifests were not read, so the plan does not protect platform manifests, signatures or attestations that kept images need; an online run does".to_string());
     }
-    let mut package = PackageResult {
-        owner: rule.owner.clone(),
-        owner_type: "user",
-        package_type: rule.package_type,
-        name,
-        active_before: (settings.mode == Mode::Delete).then_some(candidates.len()),
-        plan: None,
-        outcomes: Vec::new(),
-        package_action: None,
-        restored_with_package: Vec::new(),
-        problem: None,
-        warnings: Vec::new(),
-        manifests_read: 0,
-    };
+    let mut package = PackageResult::new(rule, "user", &name);
+    package.active_before = (settings.mode == Mode::Delete).then_some(candidates.len());
     let mut plan = plan::plan_package(PlanInput {
         mode: settings.mode,
         package_type: rule.package_type,
@@ -355,7 +340,7 @@ async fn gather(
     namespace: &Namespace,
     name: &str,
 ) -> PackageResult {
-    let mut result = PackageResult::new(rule, namespace, name);
+    let mut result = PackageResult::new(rule, namespace.owner_type(), name);
     if let Err(error) = gather_into(&mut result, client, registry, settings, rule, namespace).await
     {
         result.problem = Some(format!("{error:#}"));
@@ -455,7 +440,6 @@ async fn gather_into(
         .await;
     result.plan = Some(match refs {
         Ok(refs) => {
-            result.manifests_read = refs.len();
             let graph = Graph::build(&versions, &refs);
             plan_with(Containers::Known(&graph), versions)
         }

@@ -279,6 +279,11 @@ impl Client {
         &self.token
     }
 
+    /// The cap on API requests in flight.
+    pub fn max_in_flight(&self) -> usize {
+        self.tuning.max_in_flight
+    }
+
     fn url(&self, path: &str) -> String {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_string()

@@ -6,7 +6,7 @@ use crate::client::{Answer, Client};
 use crate::inputs::OwnerType;
 use crate::model::{PackageType, RestPackage, RestVersion, Version};
 use anyhow::{anyhow, bail, Result};
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use http::StatusCode;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -235,21 +235,24 @@ async fn fetch_pages<T>(
     let mut items = read(&first)?;
     drop(first);
     if let Some(last) = links.last_page {
-        let read = &read;
-        let pages = join_all((2..=last).map(|page| {
-            let path = page_path(page);
-            async move {
-                let answer = client.get(&path).await?;
-                Ok::<_, anyhow::Error>(if answer.status == StatusCode::OK {
-                    Ok(read(&answer)?)
-                } else {
-                    Err(answer)
-                })
-            }
-        }))
-        .await;
-        items.reserve(pages.len() * PER_PAGE);
-        for page in pages {
+        // In order, a window of pages at a time: each page's versions join the list as soon as
+        // the pages before it are in, so pages never pile up beside the list.
+        let mut pages = stream::iter(2..=last)
+            .map(|page| {
+                let path = page_path(page);
+                let read = &read;
+                async move {
+                    let answer = client.get(&path).await?;
+                    Ok::<_, anyhow::Error>(if answer.status == StatusCode::OK {
+                        Ok(read(&answer)?)
+                    } else {
+                        Err(answer)
+                    })
+                }
+            })
+            .buffered(client.max_in_flight() * 2);
+        items.reserve(last.saturating_sub(1).min(10_000) * PER_PAGE);
+        while let Some(page) = pages.next().await {
             match page? {
                 Ok(page) => items.extend(page),
                 Err(refusal) => return Ok((items, Some(refusal))),

@@ -306,7 +306,9 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         }
     }
 
-    let mut decisions = group_and_order(&verdicts, graph, delete_package);
+    // At 100,000 versions each of these is megabytes: keep only what the plan holds.
+    drop(base);
+    let mut decisions = group_and_order(verdicts, graph, delete_package);
     for (decision, selected) in decisions.iter_mut().zip(selected) {
         decision.selected = selected;
     }
@@ -375,7 +377,7 @@ fn resolve_graph(versions: &[Version], base: &[Verdict], graph: Option<&Graph>) 
 /// Groups the acted-on versions into units (connected through the graph, or the whole package)
 /// and gives each its execution depth (parents first).
 fn group_and_order(
-    verdicts: &[Verdict],
+    verdicts: Vec<Verdict>,
     graph: Option<&Graph>,
     delete_package: bool,
 ) -> Vec<Decision> {
@@ -427,9 +429,11 @@ fn group_and_order(
             depth[i] = deepest + 1;
         }
     }
-    (0..n)
-        .map(|i| Decision {
-            verdict: verdicts[i].clone(),
+    verdicts
+        .into_iter()
+        .enumerate()
+        .map(|(i, verdict)| Decision {
+            verdict,
             selected: false,
             unit: unit[i],
             depth: depth[i],

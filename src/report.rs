@@ -108,34 +108,32 @@ impl<'a> Tally<'a> {
 
     /// Every output of the action, in `action.yml`'s order.
     pub fn outputs(&self) -> Vec<(&'static str, String)> {
-        let changed: Vec<Value> = self.with(Fate::Changed).map(version_json).collect();
-        let failed: Vec<Value> = self
-            .with(Fate::Failed)
-            .map(|entry| {
-                let mut value = version_json(entry);
-                let (status, message) = entry.failure.clone().unwrap_or_default();
-                value["status"] = json!(status);
-                value["message"] = json!(message);
-                value
-            })
-            .collect();
+        let (changed_count, changed) = json_array(self.with(Fate::Changed).map(version_json));
+        let (failed_count, failed) = json_array(self.with(Fate::Failed).map(|entry| {
+            let mut value = version_json(entry);
+            let (status, message) = entry.failure.clone().unwrap_or_default();
+            value["status"] = json!(status);
+            value["message"] = json!(message);
+            value
+        }));
         let ids: Vec<String> = self
             .with(Fate::Changed)
             .map(|e| e.version.id.to_string())
             .collect();
-        let (deleted, restored) = match self.report.mode {
-            Mode::Delete => (changed, Vec::new()),
-            Mode::Restore => (Vec::new(), changed),
+        let none = || (0, "[]".to_string());
+        let ((deleted_count, deleted), (restored_count, restored)) = match self.report.mode {
+            Mode::Delete => ((changed_count, changed), none()),
+            Mode::Restore => (none(), (changed_count, changed)),
         };
         vec![
-            ("deleted-count", deleted.len().to_string()),
-            ("restored-count", restored.len().to_string()),
-            ("failed-count", failed.len().to_string()),
+            ("deleted-count", deleted_count.to_string()),
+            ("restored-count", restored_count.to_string()),
+            ("failed-count", failed_count.to_string()),
             ("kept-count", self.count(Fate::Kept).to_string()),
             ("deferred-count", self.count(Fate::Deferred).to_string()),
-            ("deleted", Value::Array(deleted).to_string()),
-            ("restored", Value::Array(restored).to_string()),
-            ("failed", Value::Array(failed).to_string()),
+            ("deleted", deleted),
+            ("restored", restored),
+            ("failed", failed),
             ("version-ids", ids.join(",")),
         ]
     }
@@ -523,6 +521,22 @@ impl<'a> Tally<'a> {
         }
         out
     }
+}
+
+/// A JSON array written one entry at a time (as `Value::Array(..).to_string()` writes it), so
+/// that a tree of every entry is never held: at 100,000 versions that tree took over 100 MB.
+fn json_array(values: impl Iterator<Item = Value>) -> (usize, String) {
+    let mut out = String::from("[");
+    let mut count = 0;
+    for value in values {
+        if count > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{value}");
+        count += 1;
+    }
+    out.push(']');
+    (count, out)
 }
 
 fn version_json(entry: &Entry) -> Value {

@@ -250,7 +250,7 @@ async fn fetch_pages<T>(
                     })
                 }
             })
-            .buffered(client.max_in_flight() * 2);
+            .buffered(client.max_in_flight());
         items.reserve(last.saturating_sub(1).min(10_000) * PER_PAGE);
         while let Some(page) = pages.next().await {
             match page? {

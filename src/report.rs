@@ -605,32 +605,33 @@ pub fn write_outputs(
     outputs: &[(&str, String)],
     path: Option<&str>,
 ) -> std::io::Result<Option<String>> {
-    let mut text = String::new();
-    match path {
-        Some(_) => {
-            for (name, value) in outputs {
-                let delimiter = loop {
-                    let candidate = format!("ghadelimiter_{}", crate::client::random_hex());
-                    if !value.contains(&candidate) {
-                        break candidate;
-                    }
-                };
-                let _ = write!(text, "{name}<<{delimiter}\n{value}\n{delimiter}\n");
+    let Some(path) = path else {
+        let mut text = String::new();
+        for (name, value) in outputs {
+            let _ = writeln!(text, "{name}={value}");
+        }
+        return Ok(Some(text));
+    };
+    // Straight to the file: the outputs can be tens of MB, no need for a second copy.
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let mut file = std::io::BufWriter::new(file);
+    for (name, value) in outputs {
+        let delimiter = loop {
+            let candidate = format!("ghadelimiter_{}", crate::client::random_hex());
+            if !value.contains(&candidate) {
+                break candidate;
             }
-        }
-        None => {
-            for (name, value) in outputs {
-                let _ = writeln!(text, "{name}={value}");
-            }
-        }
+        };
+        write!(file, "{name}<<{delimiter}\n")?;
+        file.write_all(value.as_bytes())?;
+        write!(file, "\n{delimiter}\n")?;
     }
-    match path {
-        Some(path) => {
-            append(path, &text)?;
-            Ok(None)
-        }
-        None => Ok(Some(text)),
-    }
+    file.flush()?;
+    Ok(None)
 }
 
 pub fn append(path: &str, text: &str) -> std::io::Result<()> {

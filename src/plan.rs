@@ -384,9 +384,7 @@ fn group_and_order(
     let n = verdicts.len();
     let mut unit: Vec<usize> = (0..n).collect();
     let mut depth = vec![0; n];
-    if delete_package {
-        unit.iter_mut().for_each(|u| *u = 0);
-    } else if let Some(graph) = graph {
+    if let Some(graph) = graph {
         fn find(unit: &mut [usize], mut i: usize) -> usize {
             while unit[i] != i {
                 unit[i] = unit[unit[i]];
@@ -428,6 +426,9 @@ fn group_and_order(
         for i in (0..n).filter(|&i| acted(i) && !done[i]) {
             depth[i] = deepest + 1;
         }
+    }
+    if delete_package {
+        unit.iter_mut().for_each(|u| *u = 0);
     }
     verdicts
         .into_iter()

@@ -626,7 +626,7 @@ pub fn write_outputs(
                 break candidate;
             }
         };
-        write!(file, "{name}<<{delimiter}\n")?;
+        writeln!(file, "{name}<<{delimiter}")?;
         file.write_all(value.as_bytes())?;
         write!(file, "\n{delimiter}\n")?;
     }

@@ -174,10 +174,7 @@ async fn authorize(
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("package-retention:{}", client.token()));
     let answer = client
-        .get_registry(
-            &token_url,
-            vec![(AUTHORIZATION, format!("Basic {basic}"))],
-        )
+        .get_registry(&token_url, vec![(AUTHORIZATION, format!("Basic {basic}"))])
         .await
         .context("the registry's token endpoint did not answer")?;
     if !answer.is_success() {

@@ -4,7 +4,7 @@
 
 use crate::client::{Answer, Client};
 use crate::inputs::OwnerType;
-use crate::model::{PackageType, RestPackage, RestVersion, Version};
+use crate::model::{LinkPrefixes, PackageType, RestPackage, RestVersion, Version};
 use anyhow::{anyhow, bail, Result};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
@@ -195,11 +195,12 @@ pub async fn list_versions(
         "{}/versions?state={state}",
         namespace.package_path(package_type, name)
     );
+    let links = LinkPrefixes::default();
     let (versions, refusal) = fetch_pages(client, &path, |answer| {
         answer
             .json::<Vec<RestVersion>>()?
             .into_iter()
-            .map(RestVersion::into_version)
+            .map(|version| version.into_version(&links))
             .collect()
     })
     .await?;

@@ -67,7 +67,7 @@ pub enum ActReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeepReason {
     NotSelected(Filter),
-    Excluded(Exclusion),
+    Excluded(Box<Exclusion>),
     KeepLatest(usize),
     MinVersionsToKeep(usize),
     NeededBy {
@@ -79,8 +79,8 @@ pub enum KeepReason {
         tagged: bool,
     },
     ManifestUnreadable {
-        digest: String,
-        cause: String,
+        digest: Box<str>,
+        cause: Box<str>,
     },
 }
 
@@ -171,7 +171,6 @@ pub struct Decision {
 
 #[derive(Clone, Debug)]
 pub struct PackagePlan {
-    pub mode: Mode,
     pub versions: Vec<Version>,
     pub decisions: Vec<Decision>,
     /// `delete-empty-package`: one DELETE of the whole package instead of its versions.
@@ -220,7 +219,7 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
     let mut base: Vec<Verdict> = versions
         .iter()
         .map(|version| match policy.exclusion(version) {
-            Some(exclusion) => Verdict::Keep(KeepReason::Excluded(exclusion)),
+            Some(exclusion) => Verdict::Keep(KeepReason::Excluded(Box::new(exclusion))),
             None => match policy.selects(version, package_type, now) {
                 Ok(()) => Verdict::Act(ActReason::Selected),
                 Err(filter) => Verdict::Keep(KeepReason::NotSelected(filter)),
@@ -264,8 +263,8 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
     if let Containers::Unreadable { digest, cause } = &containers {
         for verdict in base.iter_mut().filter(|v| v.is_act()) {
             *verdict = Verdict::Keep(KeepReason::ManifestUnreadable {
-                digest: digest.clone(),
-                cause: cause.clone(),
+                digest: digest.as_str().into(),
+                cause: cause.as_str().into(),
             });
         }
     }
@@ -313,7 +312,6 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         decision.selected = selected;
     }
     PackagePlan {
-        mode,
         versions,
         decisions,
         delete_package,

@@ -5,7 +5,7 @@
 
 use crate::execute::{likely_cause, Action, Outcome};
 use crate::model::{format_timestamp, Timestamp, Version};
-use crate::plan::{label, short_name, Mode, Verdict};
+use crate::plan::{label, short_name, Decision, Mode, Verdict};
 use crate::run::{PackageAction, PackageResult, RunReport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -21,13 +21,48 @@ enum Fate {
     Kept,
 }
 
-/// One version with what came of it.
+/// One version with what came of it. The reason is worded only when it is shown.
 struct Entry<'a> {
     package: &'a PackageResult,
     version: &'a Version,
     fate: Fate,
-    failure: Option<(Option<u16>, String)>,
-    reason: String,
+    failure: Option<(Option<u16>, &'a str)>,
+    /// `None`: the version came back with its package.
+    decision: Option<&'a Decision>,
+    whole_package: bool,
+    already_gone: bool,
+}
+
+impl Entry<'_> {
+    fn reason(&self, mode: Mode) -> String {
+        let Some(decision) = self.decision else {
+            return "came back with its package".into();
+        };
+        let mut reason = decision.verdict.describe(mode);
+        if self.whole_package {
+            reason.push_str("; the whole package is deleted (delete-empty-package)");
+        }
+        if self.already_gone {
+            reason.push_str("; it was already gone (404)");
+        }
+        reason
+    }
+
+    fn went_with_parent(&self) -> bool {
+        self.fate == Fate::Changed
+            && self.decision.is_some_and(|d| {
+                matches!(
+                    d.verdict,
+                    Verdict::Act(crate::plan::ActReason::WithParent { .. })
+                )
+            })
+    }
+
+    fn failure(&self) -> (Option<u16>, String) {
+        self.failure
+            .map(|(status, message)| (status, message.to_string()))
+            .unwrap_or_default()
+    }
 }
 
 /// The counts and lists behind the outputs and the summary.
@@ -46,7 +81,9 @@ impl<'a> Tally<'a> {
                     version,
                     fate: Fate::Changed,
                     failure: None,
-                    reason: "came back with its package".into(),
+                    decision: None,
+                    whole_package: false,
+                    already_gone: false,
                 });
             }
             let Some(plan) = &package.plan else { continue };
@@ -66,23 +103,18 @@ impl<'a> Tally<'a> {
                     (Verdict::Act(_), Some(o)) if o.succeeded() => (Fate::Changed, None),
                     (Verdict::Act(_), Some(Outcome::Deferred)) => (Fate::Deferred, None),
                     (Verdict::Act(_), Some(Outcome::Failed { status, message })) => {
-                        (Fate::Failed, Some((*status, message.clone())))
+                        (Fate::Failed, Some((*status, message.as_str())))
                     }
                     (Verdict::Act(_), Some(_)) => (Fate::Changed, None),
                 };
-                let mut reason = decision.verdict.describe(plan.mode);
-                if package_outcome.is_some() && decision.verdict.is_act() {
-                    reason.push_str("; the whole package is deleted (delete-empty-package)");
-                }
-                if outcome == Some(&Outcome::AlreadyGone) {
-                    reason.push_str("; it was already gone (404)");
-                }
                 entries.push(Entry {
                     package,
                     version,
                     fate,
                     failure,
-                    reason,
+                    decision: Some(decision),
+                    whole_package: package_outcome.is_some() && decision.verdict.is_act(),
+                    already_gone: outcome == Some(&Outcome::AlreadyGone),
                 });
             }
         }
@@ -111,7 +143,7 @@ impl<'a> Tally<'a> {
         let (changed_count, changed) = json_array(self.with(Fate::Changed).map(version_json));
         let (failed_count, failed) = json_array(self.with(Fate::Failed).map(|entry| {
             let mut value = version_json(entry);
-            let (status, message) = entry.failure.clone().unwrap_or_default();
+            let (status, message) = entry.failure();
             value["status"] = json!(status);
             value["message"] = json!(message);
             value
@@ -183,7 +215,7 @@ impl<'a> Tally<'a> {
                     entry.version.id,
                     short_name(&entry.version.name),
                     entry.version.tags.join(","),
-                    entry.reason
+                    entry.reason(self.report.mode)
                 );
             }
             if hidden > 0 {
@@ -219,7 +251,7 @@ impl<'a> Tally<'a> {
             );
         }
         for entry in self.with(Fate::Failed) {
-            let (status, message) = entry.failure.clone().unwrap_or_default();
+            let (status, message) = entry.failure();
             let _ = writeln!(
                 out,
                 "::error title=package-retention::{} {} version {} ({}): {} {}: {}",
@@ -330,8 +362,7 @@ impl<'a> Tally<'a> {
             let with_parent = self
                 .entries
                 .iter()
-                .filter(|e| std::ptr::eq(e.package, package) && e.fate == Fate::Changed)
-                .filter(|e| e.reason.contains(", which goes"))
+                .filter(|e| std::ptr::eq(e.package, package) && e.went_with_parent())
                 .count();
             if needed + with_parent > 0 {
                 let _ = writeln!(
@@ -390,7 +421,7 @@ impl<'a> Tally<'a> {
                     "| package | id | version | status | GitHub's message | likely cause |\n|---|---:|---|---:|---|---|\n",
                 );
                 for entry in &failures {
-                    let (status, message) = entry.failure.clone().unwrap_or_default();
+                    let (status, message) = entry.failure();
                     let _ = writeln!(
                         table,
                         "| `{}` | {} | {} | {} | {} | {} |",
@@ -435,8 +466,7 @@ impl<'a> Tally<'a> {
                 }
                 let link = entry
                     .version
-                    .html_url
-                    .as_deref()
+                    .link()
                     .map(|url| format!("[view]({url})"))
                     .unwrap_or_default();
                 let _ = writeln!(

@@ -7,7 +7,7 @@ use crate::execute::{self, Action, Job, Outcome};
 use crate::graph::Graph;
 use crate::inputs::{OwnerType, Rule, Settings};
 use crate::listing::{self, Namespace};
-use crate::model::{self, PackageType, RestVersion, Version};
+use crate::model::{self, LinkPrefixes, PackageType, RestVersion, Version};
 use crate::plan::{self, Containers, Cost, DeferReason, Mode, PackagePlan, PlanInput};
 use crate::registry::Registry;
 use anyhow::{Context, Result};
@@ -90,9 +90,10 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
             path.display()
         )
     })?;
+    let links = LinkPrefixes::default();
     let mut versions = Vec::with_capacity(rest.len());
     for version in rest {
-        versions.push(version.into_version()?);
+        versions.push(version.into_version(&links)?);
     }
     let rule = &settings.rules[0];
     let name = rule.packages.first().cloned().unwrap_or_else(|| {

@@ -33,11 +33,12 @@ pub struct Unreadable {
 /// parameters of its `Bearer` challenge.
 type Challenge = Option<HashMap<String, String>>;
 
-/// Reads manifests; remembers every one it read in this run, and the registry's challenge.
+/// Reads manifests; remembers every one it read in this run (by manifest URL), and each
+/// registry's challenge.
 #[derive(Default)]
 pub struct Registry {
-    read: Mutex<HashMap<(String, String), ManifestRefs>>,
-    challenge: tokio::sync::OnceCell<Challenge>,
+    read: Mutex<HashMap<String, ManifestRefs>>,
+    challenges: tokio::sync::Mutex<HashMap<String, Challenge>>,
 }
 
 impl Registry {
@@ -60,7 +61,7 @@ impl Registry {
         {
             let read = self.read.lock().expect("registry cache lock");
             for version in versions {
-                match read.get(&(repository.clone(), version.name.clone())) {
+                match read.get(&format!("{base}/{}", version.name)) {
                     Some(refs) => {
                         found.insert(version.name.clone(), refs.clone());
                     }
@@ -73,12 +74,17 @@ impl Registry {
         let Some(first) = missing.first().cloned() else {
             return Ok(found);
         };
-        // One challenge per run (`GET /v2/`), one token per package: no manifest is asked for
-        // twice.
-        let challenge = self
-            .challenge
-            .get_or_try_init(|| challenge(client, registry_url))
-            .await;
+        // One challenge per registry and run (`GET /v2/`), one token per package: no manifest
+        // is asked for twice.
+        let challenge = {
+            let mut challenges = self.challenges.lock().await;
+            match challenges.get(registry_url) {
+                Some(known) => Ok(known.clone()),
+                None => challenge(client, registry_url).await.inspect(|fresh| {
+                    challenges.insert(registry_url.to_string(), fresh.clone());
+                }),
+            }
+        };
         let authorization = match challenge {
             Ok(challenge) => authorize(client, challenge.as_ref(), &repository).await,
             Err(error) => Err(error),
@@ -109,7 +115,7 @@ impl Registry {
         for (digest, refs) in results {
             match refs {
                 Ok(refs) => {
-                    read.insert((repository.clone(), digest.clone()), refs.clone());
+                    read.insert(format!("{base}/{digest}"), refs.clone());
                     found.insert(digest, refs);
                 }
                 Err(error) => {

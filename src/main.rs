@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         let api_url = env("GITHUB_API_URL")
             .filter(|url| !url.trim().is_empty())
             .unwrap_or_else(|| "https://api.github.com".to_string());
-        tokio::runtime::Builder::new_multi_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(anyhow::Error::from)

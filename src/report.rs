@@ -148,10 +148,11 @@ impl<'a> Tally<'a> {
             value["message"] = json!(message);
             value
         }));
-        let ids: Vec<String> = self
-            .with(Fate::Changed)
-            .map(|e| e.version.id.to_string())
-            .collect();
+        let mut ids = String::new();
+        for entry in self.with(Fate::Changed) {
+            let comma = if ids.is_empty() { "" } else { "," };
+            let _ = write!(ids, "{comma}{}", entry.version.id);
+        }
         let none = || (0, "[]".to_string());
         let ((deleted_count, deleted), (restored_count, restored)) = match self.report.mode {
             Mode::Delete => ((changed_count, changed), none()),
@@ -166,7 +167,7 @@ impl<'a> Tally<'a> {
             ("deleted", deleted),
             ("restored", restored),
             ("failed", failed),
-            ("version-ids", ids.join(",")),
+            ("version-ids", ids),
         ]
     }
 
@@ -517,7 +518,7 @@ impl<'a> Tally<'a> {
         #[derive(Default)]
         struct UndoStep {
             packages: Vec<String>,
-            ids: Vec<String>,
+            ids: String,
         }
         let mut groups: BTreeMap<(String, &str, &str), UndoStep> = BTreeMap::new();
         for entry in self.with(Fate::Changed) {
@@ -528,7 +529,8 @@ impl<'a> Tally<'a> {
             if !step.packages.contains(&p.name) {
                 step.packages.push(p.name.clone());
             }
-            step.ids.push(entry.version.id.to_string());
+            let comma = if step.ids.is_empty() { "" } else { "," };
+            let _ = write!(step.ids, "{comma}{}", entry.version.id);
         }
         let mut out = String::from("\n## Undo\n\nTo bring back exactly what this run deleted (GitHub restores within 30 days), run this step");
         out.push_str(if self.report.dry_run {
@@ -542,7 +544,7 @@ impl<'a> Tally<'a> {
                 out,
                 "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    mode: restore\n    owner: {owner}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {}\n",
                 packages.join(", "),
-                ids.join(",")
+                ids
             );
         }
         out.push_str("```\n\nThe `version-ids` output holds the same ids, for a later step: `version-ids: ${{ steps.<id>.outputs.version-ids }}`.\n");

@@ -68,19 +68,16 @@ fn main() -> ExitCode {
                 counters: Default::default(),
             };
             if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-                let outputs = report::Tally::new(&nothing).outputs();
-                let _ = report::write_outputs(&outputs, Some(&path));
+                let _ = report::Tally::new(&nothing).emit_outputs(Some(&path));
             }
             return ExitCode::FAILURE;
         }
     };
     let tally = report::Tally::new(&report);
     print!("{}", tally.log());
-    let outputs = tally.outputs();
     let output_path = env("GITHUB_OUTPUT").filter(|p| !p.is_empty());
-    match report::write_outputs(&outputs, output_path.as_deref()) {
-        Ok(Some(text)) => print!("\nOutputs:\n{text}"),
-        Ok(None) => {}
+    match tally.emit_outputs(output_path.as_deref()) {
+        Ok(()) => {}
         Err(error) => {
             println!("::error title=package-retention::cannot write GITHUB_OUTPUT: {error}");
             return ExitCode::FAILURE;

@@ -10,6 +10,7 @@ use crate::run::{PackageAction, PackageResult, RunReport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 /// What a version came to, for the outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,37 +139,58 @@ impl<'a> Tally<'a> {
         self.report.packages.iter().filter(|p| p.problem.is_some())
     }
 
-    /// Every output of the action, in `action.yml`'s order.
-    pub fn outputs(&self) -> Vec<(&'static str, String)> {
-        let (changed_count, changed) = json_array(self.with(Fate::Changed).map(version_json));
-        let (failed_count, failed) = json_array(self.with(Fate::Failed).map(|entry| {
-            let mut value = version_json(entry);
-            let (status, message) = entry.failure();
-            value["status"] = json!(status);
-            value["message"] = json!(message);
-            value
-        }));
-        let mut ids = String::new();
-        for entry in self.with(Fate::Changed) {
-            let comma = if ids.is_empty() { "" } else { "," };
-            let _ = write!(ids, "{comma}{}", entry.version.id);
-        }
-        let none = || (0, "[]".to_string());
-        let ((deleted_count, deleted), (restored_count, restored)) = match self.report.mode {
-            Mode::Delete => ((changed_count, changed), none()),
-            Mode::Restore => (none(), (changed_count, changed)),
+    /// Writes every output of the action, in `action.yml`'s order, straight to `out`: as
+    /// `GITHUB_OUTPUT` heredocs with a random delimiter, or as `name=value` lines to print. The
+    /// JSON lists go out an entry at a time (at 100,000 versions they are megabytes).
+    pub fn write_outputs(&self, out: &mut impl Write, heredoc: bool) -> io::Result<()> {
+        let (deleted, restored) = match self.report.mode {
+            Mode::Delete => (Some(Fate::Changed), None),
+            Mode::Restore => (None, Some(Fate::Changed)),
         };
-        vec![
-            ("deleted-count", deleted_count.to_string()),
-            ("restored-count", restored_count.to_string()),
-            ("failed-count", failed_count.to_string()),
-            ("kept-count", self.count(Fate::Kept).to_string()),
-            ("deferred-count", self.count(Fate::Deferred).to_string()),
-            ("deleted", deleted),
-            ("restored", restored),
-            ("failed", failed),
-            ("version-ids", ids),
-        ]
+        let count = |fate: Option<Fate>| fate.map_or(0, |fate| self.count(fate));
+        let numbers = [
+            ("deleted-count", count(deleted)),
+            ("restored-count", count(restored)),
+            ("failed-count", self.count(Fate::Failed)),
+            ("kept-count", self.count(Fate::Kept)),
+            ("deferred-count", self.count(Fate::Deferred)),
+        ];
+        for (name, number) in numbers {
+            output(out, heredoc, name, |w| write!(w, "{number}"))?;
+        }
+        output(out, heredoc, "deleted", |w| self.write_json(w, deleted))?;
+        output(out, heredoc, "restored", |w| self.write_json(w, restored))?;
+        output(out, heredoc, "failed", |w| {
+            self.write_json(w, Some(Fate::Failed))
+        })?;
+        output(out, heredoc, "version-ids", |w| {
+            for (i, entry) in self.with(Fate::Changed).enumerate() {
+                let comma = if i == 0 { "" } else { "," };
+                write!(w, "{comma}{}", entry.version.id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A JSON array of the versions that came to `fate` (failures with status and message).
+    fn write_json(&self, w: &mut dyn Write, fate: Option<Fate>) -> io::Result<()> {
+        w.write_all(b"[")?;
+        for (i, entry) in fate
+            .into_iter()
+            .flat_map(|fate| self.with(fate))
+            .enumerate()
+        {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            let mut value = version_json(entry);
+            if let Some((status, message)) = entry.failure {
+                value["status"] = json!(status);
+                value["message"] = json!(message);
+            }
+            serde_json::to_writer(&mut *w, &value)?;
+        }
+        w.write_all(b"]")
     }
 
     /// The log: a group per package with a line per version (long lists cut), and annotations.
@@ -555,22 +577,6 @@ impl<'a> Tally<'a> {
     }
 }
 
-/// A JSON array written one entry at a time (as `Value::Array(..).to_string()` writes it), so
-/// that a tree of every entry is never held: at 100,000 versions that tree took over 100 MB.
-fn json_array(values: impl Iterator<Item = Value>) -> (usize, String) {
-    let mut out = String::from("[");
-    let mut count = 0;
-    for value in values {
-        if count > 0 {
-            out.push(',');
-        }
-        let _ = write!(out, "{value}");
-        count += 1;
-    }
-    out.push(']');
-    (count, out)
-}
-
 fn version_json(entry: &Entry) -> Value {
     json!({
         "package": entry.package.name,
@@ -631,46 +637,55 @@ fn fold(out: &mut String, title: &str, body: &str, folded: bool) {
     }
 }
 
-/// Writes the outputs to `GITHUB_OUTPUT` (heredoc form for every value, with a random delimiter),
-/// or returns them as text to print.
-pub fn write_outputs(
-    outputs: &[(&str, String)],
-    path: Option<&str>,
-) -> std::io::Result<Option<String>> {
-    let Some(path) = path else {
-        let mut text = String::new();
-        for (name, value) in outputs {
-            let _ = writeln!(text, "{name}={value}");
-        }
-        return Ok(Some(text));
-    };
-    // Straight to the file: the outputs can be tens of MB, no need for a second copy.
-    use std::io::Write;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    let mut file = std::io::BufWriter::new(file);
-    for (name, value) in outputs {
-        let delimiter = loop {
-            let candidate = format!("ghadelimiter_{}", crate::client::random_hex());
-            if !value.contains(&candidate) {
-                break candidate;
-            }
-        };
-        writeln!(file, "{name}<<{delimiter}")?;
-        file.write_all(value.as_bytes())?;
-        write!(file, "\n{delimiter}\n")?;
+/// One output: a heredoc with a delimiter no value can predict, or a `name=value` line.
+fn output(
+    out: &mut impl Write,
+    heredoc: bool,
+    name: &str,
+    value: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    if heredoc {
+        let delimiter = format!(
+            "ghadelimiter_{}{}",
+            crate::client::random_hex(),
+            crate::client::random_hex()
+        );
+        writeln!(out, "{name}<<{delimiter}")?;
+        value(out)?;
+        write!(out, "\n{delimiter}\n")
+    } else {
+        write!(out, "{name}=")?;
+        value(out)?;
+        writeln!(out)
     }
-    file.flush()?;
-    Ok(None)
 }
 
-pub fn append(path: &str, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
+pub fn append(path: &str, text: &str) -> io::Result<()> {
+    open_append(path)?.write_all(text.as_bytes())
+}
+
+fn open_append(path: &str) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(path)?;
-    file.write_all(text.as_bytes())
+        .open(path)
+}
+
+impl Tally<'_> {
+    /// The outputs to `GITHUB_OUTPUT` when the runner gives one, else printed.
+    pub fn emit_outputs(&self, github_output: Option<&str>) -> io::Result<()> {
+        match github_output {
+            Some(path) => {
+                let mut file = io::BufWriter::new(open_append(path)?);
+                self.write_outputs(&mut file, true)?;
+                file.flush()
+            }
+            None => {
+                let mut stdout = io::BufWriter::new(io::stdout().lock());
+                writeln!(stdout, "\nOutputs:")?;
+                self.write_outputs(&mut stdout, false)?;
+                stdout.flush()
+            }
+        }
+    }
 }

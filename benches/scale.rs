@@ -18,6 +18,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use fake_github::{days, digest, Config, FakeGithub, World};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_package-retention");
@@ -25,32 +28,6 @@ const TOKEN: &str = "bench-token";
 const OWNER: &str = "acme";
 /// A run taking longer than this is killed and counted as failed.
 const RUN_LIMIT: Duration = Duration::from_secs(15 * 60);
-
-/// The inputs of `action.yml` with the runner's defaults for unset ones.
-const INPUT_DEFAULTS: [(&str, &str); 22] = [
-    ("owner-type", "auto"),
-    ("package-type", "container"),
-    ("packages", ""),
-    ("mode", "delete"),
-    ("dry-run", "false"),
-    ("version-ids", ""),
-    ("tags", ""),
-    ("exclude-tags", ""),
-    ("tag-selection", "any"),
-    ("versions", ""),
-    ("exclude-versions", ""),
-    ("semver", ""),
-    ("prerelease", "any"),
-    ("older-than", ""),
-    ("deleted-within", ""),
-    ("keep-latest", "0"),
-    ("min-versions-to-keep", "0"),
-    ("delete-empty-package", "false"),
-    ("max-deletions", ""),
-    ("config", ""),
-    ("fail-on-error", "true"),
-    ("registry-url", ""),
-];
 
 fn main() {
     let wanted: Vec<String> = std::env::args()
@@ -211,7 +188,7 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
     let summary_file = dir.join("step_summary");
     std::fs::write(&output_file, "").expect("create GITHUB_OUTPUT");
     std::fs::write(&summary_file, "").expect("create GITHUB_STEP_SUMMARY");
-    let mut values: BTreeMap<&str, String> = INPUT_DEFAULTS
+    let mut values: BTreeMap<&str, String> = common::INPUT_DEFAULTS
         .iter()
         .map(|(name, value)| (*name, (*value).to_owned()))
         .collect();

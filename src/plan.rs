@@ -268,7 +268,11 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
             });
         }
     }
-    let mut verdicts = resolve_graph(&versions, &base, graph);
+    // Without a graph the verdicts are the base ones: moved, not copied (megabytes at scale).
+    let mut verdicts = match graph {
+        Some(graph) => resolve_graph(&versions, &base, graph),
+        None => std::mem::take(&mut base),
+    };
 
     let mut delete_package = false;
     if mode == Mode::Delete && !versions.is_empty() {
@@ -297,10 +301,16 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
                 .find(|&i| graph.is_none_or(|g| !g.is_needed(i)))
                 .or(candidates.first().copied());
             if let Some(i) = spare {
-                base[i] = Verdict::Keep(KeepReason::LastVersion {
+                let last = Verdict::Keep(KeepReason::LastVersion {
                     tagged: !tagged.is_empty(),
                 });
-                verdicts = resolve_graph(&versions, &base, graph);
+                match graph {
+                    Some(graph) => {
+                        base[i] = last;
+                        verdicts = resolve_graph(&versions, &base, graph);
+                    }
+                    None => verdicts[i] = last,
+                }
             }
         }
     }
@@ -321,10 +331,7 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
 /// Applies the container reference graph to the verdicts before it. Roots are the versions kept
 /// for their own sake (not selected and needed by nothing, excluded, or spared by a guard);
 /// everything a root reaches is kept, everything else that is needed only by going versions goes.
-fn resolve_graph(versions: &[Version], base: &[Verdict], graph: Option<&Graph>) -> Vec<Verdict> {
-    let Some(graph) = graph else {
-        return base.to_vec();
-    };
+fn resolve_graph(versions: &[Version], base: &[Verdict], graph: &Graph) -> Vec<Verdict> {
     let is_root = |i: usize| match &base[i] {
         Verdict::Keep(KeepReason::NotSelected(_)) => !graph.is_needed(i),
         Verdict::Keep(_) => true,

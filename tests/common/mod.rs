@@ -39,7 +39,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-const INPUT_DEFAULTS: [(&str, &str); 24] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 24] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),

@@ -498,16 +498,23 @@ pub fn defer_beyond(
     units.sort_by_key(|u| (u.oldest, u.plan));
     let mut left = allowance;
     let mut cut = false;
+    // Per plan, the units deferred; then one pass over each plan's decisions.
+    let mut deferred: Vec<std::collections::HashSet<usize>> = vec![Default::default(); plans.len()];
     for unit in units {
         if !cut && unit.cost <= left {
             left -= unit.cost;
             continue;
         }
         cut = true;
-        let plan = &mut plans[unit.plan];
+        deferred[unit.plan].insert(unit.unit);
+    }
+    for (plan, deferred) in plans.iter_mut().zip(deferred) {
+        if deferred.is_empty() {
+            continue;
+        }
         plan.delete_package = false;
         for decision in plan.decisions.iter_mut() {
-            if decision.unit == unit.unit && decision.verdict.is_act() {
+            if decision.verdict.is_act() && deferred.contains(&decision.unit) {
                 decision.verdict = Verdict::Defer(reason);
             }
         }

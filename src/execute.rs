@@ -32,6 +32,16 @@ pub enum Action {
     Restore,
 }
 
+impl Action {
+    /// What a run of this mode does to the versions it acts on.
+    pub fn of(mode: crate::plan::Mode) -> Action {
+        match mode {
+            crate::plan::Mode::Delete => Action::Delete,
+            crate::plan::Mode::Restore => Action::Restore,
+        }
+    }
+}
+
 /// One request to make.
 pub struct Job {
     pub action: Action,

@@ -284,7 +284,7 @@ impl<'a> Tally<'a> {
                 label(entry.version),
                 status.map(|s| s.to_string()).unwrap_or_default(),
                 escape(&message),
-                likely_cause(action(self.report.mode), status, &message)
+                likely_cause(Action::of(self.report.mode), status, &message)
             );
         }
         let c = &self.report.counters;
@@ -453,7 +453,7 @@ impl<'a> Tally<'a> {
                         cell(&label(entry.version)),
                         status.map(|s| s.to_string()).unwrap_or_else(|| "–".into()),
                         cell(&message),
-                        likely_cause(action(report.mode), status, &message)
+                        likely_cause(Action::of(report.mode), status, &message)
                     );
                 }
                 fold(
@@ -587,13 +587,6 @@ fn version_json(entry: &Entry) -> Value {
         "created_at": format_timestamp(entry.version.created_at),
         "updated_at": format_timestamp(entry.version.updated_at),
     })
-}
-
-fn action(mode: Mode) -> Action {
-    match mode {
-        Mode::Delete => Action::Delete,
-        Mode::Restore => Action::Restore,
-    }
 }
 
 fn verb(mode: Mode, dry_run: bool) -> &'static str {

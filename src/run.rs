@@ -206,27 +206,20 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         .await;
     warnings.extend(unmatched_version_ids(settings, &targets, &packages));
 
-    {
+    let mut cut = |allowance: usize, cost: Cost, reason: DeferReason| {
         let mut plans: Vec<&mut PackagePlan> = packages
             .iter_mut()
             .filter_map(|p| p.plan.as_mut())
             .collect();
-        if let Some(max) = settings.max_deletions {
-            plan::defer_beyond(&mut plans, max, Cost::Versions, DeferReason::MaxDeletions);
-        }
+        plan::defer_beyond(&mut plans, allowance, cost, reason);
+    };
+    if let Some(max) = settings.max_deletions {
+        cut(max, Cost::Versions, DeferReason::MaxDeletions);
     }
     let budget_remaining = read_budget(&client).await;
     if let Some(remaining) = budget_remaining {
-        let mut plans: Vec<&mut PackagePlan> = packages
-            .iter_mut()
-            .filter_map(|p| p.plan.as_mut())
-            .collect();
-        plan::defer_beyond(
-            &mut plans,
-            remaining.saturating_sub(BUDGET_RESERVE),
-            Cost::Requests,
-            DeferReason::RateLimitBudget,
-        );
+        let allowance = remaining.saturating_sub(BUDGET_RESERVE);
+        cut(allowance, Cost::Requests, DeferReason::RateLimitBudget);
     }
 
     // The jobs, and where each outcome goes back to: (package, version index or None for the package).
@@ -246,10 +239,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             places.push((p, None));
             continue;
         }
-        let action = match settings.mode {
-            Mode::Delete => Action::Delete,
-            Mode::Restore => Action::Restore,
-        };
+        let action = Action::of(settings.mode);
         for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
             if decision.verdict.is_act() {
                 jobs.push(Job {

@@ -23,7 +23,7 @@ const MAX_DELETABLE_DOWNLOADS: u64 = 5_000;
 /// The largest `page * per_page` the packages list accepts.
 const MAX_LISTED_PACKAGES: u64 = 10_000;
 
-const PACKAGES_DOCS: &str = "https://docs.github.com/rest/packages/packages";
+pub(crate) const PACKAGES_DOCS: &str = "https://docs.github.com/rest/packages/packages";
 const USERS_DOCS: &str = "https://docs.github.com/rest/users/users";
 const RATE_LIMIT_DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 
@@ -157,8 +157,14 @@ impl ListingCache {
     }
 }
 
-/// Answers an API request (the rate limits have already let it through).
-pub(crate) fn route(world: &mut World, cache: &mut ListingCache, req: &RequestParts) -> Answer {
+/// Answers an API request (the rate limits have already let it through). Version listings
+/// leave out the `unlisted` version ids.
+pub(crate) fn route(
+    world: &mut World,
+    cache: &mut ListingCache,
+    unlisted: &[u64],
+    req: &RequestParts,
+) -> Answer {
     if req.is_write() {
         cache.clear();
     }
@@ -177,7 +183,15 @@ pub(crate) fn route(world: &mut World, cache: &mut ListingCache, req: &RequestPa
     match (req.method.as_str(), rest) {
         ("GET", []) => account(world, req, &auth, &namespace),
         (_, ["packages", package_rest @ ..]) => match auth {
-            Auth::Valid(token) => packages(world, cache, req, &token, &namespace, package_rest),
+            Auth::Valid(token) => packages(
+                world,
+                cache,
+                unlisted,
+                req,
+                &token,
+                &namespace,
+                package_rest,
+            ),
             _ => requires_authentication(),
         },
         _ => not_found(),
@@ -423,6 +437,7 @@ fn access(token: &Token, namespace: &Namespace) -> Access {
 fn packages(
     world: &mut World,
     cache: &mut ListingCache,
+    unlisted: &[u64],
     req: &RequestParts,
     token: &Token,
     namespace: &Namespace,
@@ -460,7 +475,7 @@ fn packages(
         ("GET", []) => get_package(world, req, &target),
         ("DELETE", []) => delete_package(world, &target),
         ("POST", ["restore"]) => restore_package(world, &target),
-        ("GET", ["versions"]) => list_versions(world, cache, req, &target),
+        ("GET", ["versions"]) => list_versions(world, cache, unlisted, req, &target),
         ("GET", ["versions", id]) => get_version(world, req, &target, id),
         ("DELETE", ["versions", id]) => delete_version(world, &target, id),
         ("POST", ["versions", id, "restore"]) => restore_version(world, &target, id),
@@ -490,10 +505,13 @@ impl Target<'_> {
             .position(|p| self.visible(p) && !p.is_deleted())
     }
 
-    /// 403 unless the token may delete and restore here.
+    /// 403 unless the token may delete and restore here (404 for a token whose refusals
+    /// GitHub hides as "not found").
     fn check_write(&self) -> Result<(), Answer> {
         if self.access.may_write && self.token.can_delete {
             Ok(())
+        } else if self.token.refused_as_not_found {
+            Err(package_not_found())
         } else {
             Err(error(403, MSG_NO_ADMIN_RIGHTS, PACKAGES_DOCS))
         }
@@ -697,6 +715,7 @@ fn newest_first(versions: &[Version], want_deleted: bool) -> Vec<usize> {
 fn list_versions(
     world: &World,
     cache: &mut ListingCache,
+    unlisted: &[u64],
     req: &RequestParts,
     target: &Target,
 ) -> Answer {
@@ -718,7 +737,11 @@ fn list_versions(
     let order = cache
         .orders
         .entry((package.id, want_deleted))
-        .or_insert_with(|| newest_first(&package.versions, want_deleted));
+        .or_insert_with(|| {
+            let mut order = newest_first(&package.versions, want_deleted);
+            order.retain(|&i| !unlisted.contains(&package.versions[i].id));
+            order
+        });
     let (shown, link) = Page::of(req).cut(req, order);
     let base = req.base_url();
     let items = shown

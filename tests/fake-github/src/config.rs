@@ -34,6 +34,15 @@ pub struct Config {
     pub scripted: Vec<ScriptedFault>,
     /// The registry answers this status (with an OCI error body) for these manifest digests.
     pub manifest_status: HashMap<String, u16>,
+    /// Version ids that someone else deletes just before the first `DELETE` of them arrives
+    /// (the race between a listing and its deletions): that `DELETE` finds them gone (404).
+    pub deleted_by_others: Vec<u64>,
+    /// Listing pages that misbehave (a `GET` answered 200 by its route, then changed).
+    pub page_faults: Vec<PageFault>,
+    /// Active version ids that version listings leave out (GitHub's listing lagging behind
+    /// its packages): pages and `Link` are computed without them, while `version_count`, `GET`
+    /// of the version and `DELETE` still see them.
+    pub unlisted_versions: Vec<u64>,
 }
 
 impl Default for Config {
@@ -49,6 +58,39 @@ impl Default for Config {
             seed: 1,
             scripted: Vec::new(),
             manifest_status: HashMap::new(),
+            deleted_by_others: Vec::new(),
+            page_faults: Vec::new(),
+            unlisted_versions: Vec::new(),
+        }
+    }
+}
+
+/// A listing page that misbehaves: every `GET` whose raw path contains `path_contains` and
+/// whose `page` parameter (1 when absent) is `page`, when its route answers 200.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageFault {
+    pub path_contains: String,
+    pub page: u64,
+    pub kind: PageFaultKind,
+}
+
+/// How a listing page misbehaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageFaultKind {
+    /// 404 `Package not found.` instead of the page.
+    NotFound,
+    /// The page without its `Link` header.
+    WithoutLink,
+    /// `[]` instead of the page's items (its `Link` kept).
+    Empty,
+}
+
+impl PageFault {
+    pub fn new(path_contains: &str, page: u64, kind: PageFaultKind) -> PageFault {
+        PageFault {
+            path_contains: path_contains.to_owned(),
+            page,
+            kind,
         }
     }
 }

@@ -24,6 +24,7 @@
 //! | `GET /user` with an installation token | 403 | `Resource not accessible by integration` |
 //! | list packages, token without `can_list_packages` | 403 | `Resource not accessible by integration` |
 //! | delete/restore without `can_delete`, or in another user's namespace | 403 | `Must have admin rights to Repository.` |
+//! | the same, with a token whose refusals GitHub hides (`refused_as_not_found`, a `GITHUB_TOKEN` that may read but not delete) | 404 | `Package not found.` |
 //! | package absent or deleted (any package route but restore) | 404 | `Package not found.` |
 //! | version absent, or already deleted (delete) | 404 | `Package version not found.` |
 //! | last tagged version of a container/docker package | 400 | `You cannot delete the last tagged version of a package. You must delete the package instead.` |
@@ -49,7 +50,10 @@
 //! `registry-url` at the fake itself, not at Prism.
 //!
 //! Before any route: scripted faults, the in-flight limit, the primary budget, the secondary
-//! points window, then random server errors (see [`Config`]). Registry requests only see
+//! points window, then random server errors (see [`Config`]).Then, around the route: a version in
+//! [`Config::deleted_by_others`] is deleted by someone else just before the first `DELETE` of
+//! it is answered; listings leave out [`Config::unlisted_versions`]; a listing page named by
+//! [`Config::page_faults`] loses its `Link`, its items, or answers 404. Registry requests only see
 //! scripted faults, latency and [`Config::manifest_status`].
 
 mod api;
@@ -74,7 +78,7 @@ pub use api::{
     MSG_TOO_MANY_DOWNLOADS, MSG_VERSION_NAME_TAKEN, MSG_VERSION_NOT_DELETED, MSG_VERSION_NOT_FOUND,
     MSG_VERSION_RESTORE_EXPIRED,
 };
-pub use config::{Config, FaultAction, ScriptedFault};
+pub use config::{Config, FaultAction, PageFault, PageFaultKind, ScriptedFault};
 pub use state::RequestRecord;
 pub use world::{
     ago, days, digest, hours, Account, AccountKind, Manifest, Package, Token, Version, World,

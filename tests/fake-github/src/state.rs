@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use crate::api;
-use crate::config::{Config, FaultAction};
+use crate::config::{Config, FaultAction, PageFaultKind};
 use crate::http::{Answer, RequestParts};
 use crate::registry::{self, IssuedTokens};
 use crate::world::World;
@@ -103,6 +103,9 @@ impl State {
     pub fn update_config(&mut self, change: impl FnOnce(&mut Config)) {
         let before = self.config.clone();
         change(&mut self.config);
+        if self.config.unlisted_versions != before.unlisted_versions {
+            self.listing_cache.clear();
+        }
         if self.config.scripted != before.scripted {
             self.fault_matches = vec![0; self.config.scripted.len()];
         }
@@ -219,7 +222,12 @@ impl State {
         let rate_limit_query = req.method == "GET" && req.raw_path == "/rate_limit";
         if rate_limit_query {
             return match api::authenticate(&self.world, req) {
-                api::Auth::Invalid => api::route(&mut self.world, &mut self.listing_cache, req),
+                api::Auth::Invalid => api::route(
+                    &mut self.world,
+                    &mut self.listing_cache,
+                    &self.config.unlisted_versions,
+                    req,
+                ),
                 _ => Answer::json(
                     200,
                     &api::rate_limit_overview(
@@ -241,7 +249,73 @@ impl State {
         if self.config.server_error_rate > 0.0 && self.rng.unit() < self.config.server_error_rate {
             return server_error(self.rng.next() & 1 == 0);
         }
-        api::route(&mut self.world, &mut self.listing_cache, req)
+        self.delete_by_others(req);
+        let answer = api::route(
+            &mut self.world,
+            &mut self.listing_cache,
+            &self.config.unlisted_versions,
+            req,
+        );
+        self.misbehave_as_page(req, answer)
+    }
+
+    /// Before the first `DELETE` of a version in [`Config::deleted_by_others`], someone else
+    /// deletes it.
+    fn delete_by_others(&mut self, req: &RequestParts) {
+        if req.method != "DELETE" {
+            return;
+        }
+        let Some(id) = req
+            .raw_path
+            .rsplit_once("/versions/")
+            .and_then(|(_, id)| id.parse::<u64>().ok())
+        else {
+            return;
+        };
+        let Some(position) = self.config.deleted_by_others.iter().position(|&v| v == id) else {
+            return;
+        };
+        self.config.deleted_by_others.remove(position);
+        for package in &mut self.world.packages {
+            if let Some(version) = package.version_mut(id) {
+                version.deleted_at.get_or_insert_with(Utc::now);
+            }
+        }
+        self.listing_cache.clear();
+    }
+
+    /// Applies the first matching [`Config::page_faults`] to a listing page answered 200.
+    fn misbehave_as_page(&self, req: &RequestParts, answer: Answer) -> Answer {
+        if req.method != "GET" || answer.status != 200 {
+            return answer;
+        }
+        let page = req
+            .query_param("page")
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(1);
+        let fault = self
+            .config
+            .page_faults
+            .iter()
+            .find(|f| f.page == page && req.raw_path.contains(&f.path_contains));
+        match fault.map(|f| f.kind) {
+            None => answer,
+            Some(PageFaultKind::NotFound) => {
+                api::error(404, api::MSG_PACKAGE_NOT_FOUND, api::PACKAGES_DOCS)
+            }
+            Some(PageFaultKind::WithoutLink) => Answer {
+                headers: answer
+                    .headers
+                    .into_iter()
+                    .filter(|(name, _)| !name.eq_ignore_ascii_case("link"))
+                    .collect(),
+                ..answer
+            },
+            Some(PageFaultKind::Empty) => Answer {
+                body: "[]".to_owned(),
+                ..answer
+            },
+        }
     }
 
     /// Past `rate_limit_reset`, the primary budget is whole again until an hour later.

@@ -99,8 +99,12 @@ pub struct Token {
     pub login: String,
     /// `GET /{namespace}/packages` is allowed (otherwise 403).
     pub can_list_packages: bool,
-    /// Deletes and restores are allowed (otherwise 403).
+    /// Deletes and restores are allowed (otherwise refused: 403, or 404 with
+    /// `refused_as_not_found`).
     pub can_delete: bool,
+    /// A refused delete or restore is answered 404 `Package not found.`, as GitHub answers a
+    /// `GITHUB_TOKEN` that may read the package but not delete it (reads still work).
+    pub refused_as_not_found: bool,
     /// A `GITHUB_TOKEN`-like installation token: `GET /user` answers 403
     /// "Resource not accessible by integration".
     pub is_installation: bool,
@@ -114,6 +118,7 @@ impl Token {
             login: login.to_owned(),
             can_list_packages: true,
             can_delete: true,
+            refused_as_not_found: false,
             is_installation: false,
         }
     }
@@ -219,6 +224,18 @@ impl World {
     /// but `GET /user` is refused).
     pub fn installation_token(mut self, value: &str, login: &str) -> World {
         self.tokens.push(Token {
+            is_installation: true,
+            ..Token::new(value, login)
+        });
+        self
+    }
+
+    /// Adds a `GITHUB_TOKEN`-like installation token of `login` that may read packages but not
+    /// delete or restore them: GitHub answers its writes 404 `Package not found.`, not 403.
+    pub fn token_without_delete_rights(mut self, value: &str, login: &str) -> World {
+        self.tokens.push(Token {
+            can_delete: false,
+            refused_as_not_found: true,
             is_installation: true,
             ..Token::new(value, login)
         });

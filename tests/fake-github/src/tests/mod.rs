@@ -3,6 +3,7 @@
 mod accounts;
 mod limits;
 mod packages;
+mod partial_views;
 mod registry;
 
 use std::time::Duration;

@@ -606,8 +606,43 @@ fn semver_accepts_a_leading_v_and_short_forms_and_skips_non_versions() {
     let (fake, ids) = npm_app(&["1.9.9", "v2", "2.0.0-rc.1", "2.1", "3.0.0"]);
     let result = npm_run(&fake).input("semver", "2").run();
     result.assert_success();
-    // `2` alone means ^2.0.0: 2.0.0 up to (not including) 3.0.0; the rc precedes 2.0.0.
-    assert_deleted(&result, &fake, "npm", "app", &pick(&ids, &[1, 3]));
+    // `2` alone means ^2: every 2.x.y, its pre-releases included (from 2.0.0-0), up to 3.0.0-0.
+    assert_deleted(&result, &fake, "npm", "app", &pick(&ids, &[1, 2, 3]));
+}
+
+#[test]
+fn semver_partial_versions_are_ranges_as_npm_and_cargo_read_them() {
+    let names = [
+        "0.0.3",
+        "0.9.0",
+        "1.0.0",
+        "1.2.0-rc.1",
+        "1.2.0",
+        "1.2.7",
+        "1.3.0-rc.1",
+        "1.3.0",
+        "2.0.0",
+    ];
+    // (requirement, the indices of `names` it deletes)
+    let cases: &[(&str, &[usize])] = &[
+        // Zero-filled, `>1.2` was `>1.2.0` and deleted the 1.2.x patches.
+        (">1.2", &[6, 7, 8]),
+        // Zero-filled, `<=1.2` was `<=1.2.0` and kept 1.2.7.
+        ("<=1.2", &[0, 1, 2, 3, 4, 5]),
+        // Zero-filled, `~1` was `~1.0.0` (1.0.x only).
+        ("~1", &[2, 3, 4, 5, 6, 7]),
+        // Zero-filled, `^0` was `^0.0.0` (0.0.0 only).
+        ("^0", &[0, 1]),
+        (">1", &[8]),
+        ("1.2.x", &[3, 4, 5]),
+        ("=1.2 || >=2", &[3, 4, 5, 8]),
+    ];
+    for (requirement, deleted) in cases {
+        let (fake, ids) = npm_app(&names);
+        let result = npm_run(&fake).input("semver", requirement).run();
+        result.assert_success();
+        assert_deleted(&result, &fake, "npm", "app", &pick(&ids, deleted));
+    }
 }
 
 #[test]

@@ -45,17 +45,32 @@ pub fn send(
     headers: &[(&str, &str)],
     timeout: Duration,
 ) -> Option<Reply> {
+    send_body(base_url, method, target, headers, &[], timeout)
+}
+
+/// Like [`send`], with a request body.
+pub fn send_body(
+    base_url: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Option<Reply> {
     let address = base_url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(address).expect("connect to the server");
     stream.set_read_timeout(Some(timeout)).expect("timeout");
     let mut request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: 0\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
     );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).expect("send");
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body);
+    stream.write_all(&request).expect("send");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).ok()?;
     let raw = String::from_utf8(raw).expect("UTF-8 answer");

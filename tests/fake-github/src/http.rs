@@ -14,6 +14,10 @@ pub(crate) struct RequestParts {
     /// The `Host` header, used to build absolute URLs.
     pub host: String,
     pub authorization: Option<String>,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The request body as sent.
+    pub body: Vec<u8>,
 }
 
 impl RequestParts {

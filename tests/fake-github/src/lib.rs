@@ -49,6 +49,11 @@
 //! does not document, as GitHub's do. The registry routes are not in the description: point
 //! `registry-url` at the fake itself, not at Prism.
 //!
+//! The registry also takes pushes (blob uploads, `HEAD` of a blob, `PUT` of a manifest by tag
+//! or digest, digests checked): a manifest pushed becomes a version named by its digest, and
+//! a tag pushed moves to it (see `push.rs`). A token without [`Token::can_push`] is refused
+//! every registry write with 403 `DENIED` [`MSG_WRITE_DENIED`].
+//!
 //! Before any route: scripted faults, the in-flight limit, the primary budget, the secondary
 //! points window, then random server errors (see [`Config`]).Then, around the route: a version in
 //! [`Config::deleted_by_others`] is deleted by someone else just before the first `DELETE` of
@@ -60,6 +65,7 @@ mod api;
 pub mod client;
 mod config;
 mod http;
+mod push;
 mod registry;
 mod server;
 mod state;
@@ -79,6 +85,7 @@ pub use api::{
     MSG_VERSION_RESTORE_EXPIRED,
 };
 pub use config::{Config, FaultAction, PageFault, PageFaultKind, ScriptedFault};
+pub use push::{sha256_digest, MSG_WRITE_DENIED};
 pub use state::RequestRecord;
 pub use world::{
     ago, days, digest, hours, Account, AccountKind, Manifest, Package, Token, Version, World,

@@ -39,7 +39,7 @@ pub(crate) struct IssuedTokens {
 }
 
 impl IssuedTokens {
-    fn issue(&mut self, scopes: Vec<String>) -> String {
+    pub(crate) fn issue(&mut self, scopes: Vec<String>) -> String {
         let token = format!("fake-registry-token-{}", self.scopes_by_token.len() + 1);
         self.scopes_by_token.insert(token.clone(), scopes);
         token
@@ -47,6 +47,11 @@ impl IssuedTokens {
 
     /// Whether `token` was issued with a scope granting pull on `repository`.
     fn grants_pull(&self, token: &str, repository: &str) -> bool {
+        self.grants(token, repository, "pull")
+    }
+
+    /// Whether `token` was issued with a scope granting `action` on `repository`.
+    pub(crate) fn grants(&self, token: &str, repository: &str, action: &str) -> bool {
         self.scopes_by_token.get(token).is_some_and(|scopes| {
             scopes.iter().any(|scope| {
                 let mut parts = scope.splitn(3, ':');
@@ -56,20 +61,20 @@ impl IssuedTokens {
                         .is_some_and(|name| name.eq_ignore_ascii_case(repository))
                     && parts
                         .next()
-                        .is_some_and(|actions| actions.split(',').any(|a| a == "pull" || a == "*"))
+                        .is_some_and(|actions| actions.split(',').any(|a| a == action || a == "*"))
             })
         })
     }
 }
 
-fn oci_error(status: u16, code: &str, message: &str) -> Answer {
+pub(crate) fn oci_error(status: u16, code: &str, message: &str) -> Answer {
     Answer::json(
         status,
         &json!({ "errors": [{ "code": code, "message": message }] }),
     )
 }
 
-fn challenge(req: &RequestParts, scope: Option<&str>) -> Answer {
+pub(crate) fn challenge(req: &RequestParts, scope: Option<&str>) -> Answer {
     let mut header = format!(
         "Bearer realm=\"{}/token\",service=\"{SERVICE}\"",
         req.base_url()
@@ -124,14 +129,15 @@ fn issue_token(world: &World, tokens: &mut IssuedTokens, req: &RequestParts) -> 
             pair.split_once(':')
                 .map(|(_, password)| password.to_owned())
         });
-    if password.is_none_or(|p| world.find_token(&p).is_none()) {
+    let Some(credential) = password.and_then(|p| world.find_token(&p)) else {
         return oci_error(401, "UNAUTHORIZED", "authentication required");
-    }
+    };
     let scopes = req
         .query_pairs()
         .into_iter()
         .filter(|(key, _)| key == "scope")
         .flat_map(|(_, value)| value.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .map(|scope| crate::push::granted_scope(world, credential, &scope))
         .collect();
     let token = tokens.issue(scopes);
     Answer::json(

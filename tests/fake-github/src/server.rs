@@ -60,9 +60,11 @@ async fn handle(
     local: SocketAddr,
     req: Request<IncomingBody>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let parts = request_parts(&req, local);
-    // Bodies carry nothing the fake needs, but are read so the connection stays usable.
-    let _ = req.into_body().collect().await;
+    let mut parts = request_parts(&req, local);
+    // Read whole, so the connection stays usable; the registry's pushes need the bytes.
+    if let Ok(body) = req.into_body().collect().await {
+        parts.body = body.to_bytes().to_vec();
+    }
     let arrival = lock(&shared).arrive(&parts);
     let mut slot = InFlightSlot {
         shared: shared.clone(),
@@ -113,6 +115,8 @@ fn request_parts(req: &Request<IncomingBody>, local: SocketAddr) -> RequestParts
         query: req.uri().query().unwrap_or_default().to_owned(),
         host: header("host").unwrap_or_else(|| local.to_string()),
         authorization: header("authorization"),
+        content_type: header("content-type"),
+        body: Vec::new(),
     }
 }
 

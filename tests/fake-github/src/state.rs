@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::api;
 use crate::config::{Config, FaultAction, PageFaultKind};
 use crate::http::{Answer, RequestParts};
+use crate::push::{self, Blobs};
 use crate::registry::{self, IssuedTokens};
 use crate::world::World;
 
@@ -63,6 +64,7 @@ pub(crate) struct State {
     points_spent: VecDeque<(Instant, u64)>,
     rng: XorShift,
     registry_tokens: IssuedTokens,
+    registry_blobs: Blobs,
     /// Listing order of versions, kept between pages; emptied when the world may change.
     pub listing_cache: api::ListingCache,
 }
@@ -94,6 +96,7 @@ impl State {
             points_spent: VecDeque::new(),
             rng,
             registry_tokens: IssuedTokens::default(),
+            registry_blobs: Blobs::default(),
             listing_cache: api::ListingCache::default(),
         }
     }
@@ -203,6 +206,18 @@ impl State {
     }
 
     pub fn registry_answer(&mut self, req: &RequestParts) -> Answer {
+        if push::handles(req) {
+            let answer = push::route(
+                &mut self.world,
+                &self.registry_tokens,
+                &mut self.registry_blobs,
+                req,
+            );
+            if req.method == "PUT" && answer.status == 201 {
+                self.listing_cache.clear();
+            }
+            return answer;
+        }
         registry::route(
             &self.world,
             &mut self.registry_tokens,

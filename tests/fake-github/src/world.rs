@@ -105,6 +105,9 @@ pub struct Token {
     /// A refused delete or restore is answered 404 `Package not found.`, as GitHub answers a
     /// `GITHUB_TOKEN` that may read the package but not delete it (reads still work).
     pub refused_as_not_found: bool,
+    /// Registry pushes are allowed (`packages: write`); otherwise the registry grants only
+    /// pull and refuses writes with 403 `DENIED`.
+    pub can_push: bool,
     /// A `GITHUB_TOKEN`-like installation token: `GET /user` answers 403
     /// "Resource not accessible by integration".
     pub is_installation: bool,
@@ -119,6 +122,7 @@ impl Token {
             can_list_packages: true,
             can_delete: true,
             refused_as_not_found: false,
+            can_push: true,
             is_installation: false,
         }
     }

@@ -4,6 +4,7 @@ mod accounts;
 mod limits;
 mod packages;
 mod partial_views;
+mod push;
 mod registry;
 
 use std::time::Duration;

@@ -331,11 +331,11 @@ impl Client {
                             if wait > self.tuning.max_rate_limit_wait || rate_limit_waits > 10 {
                                 return Ok(answer);
                             }
-                            eprintln!(
+                            crate::commands::progress(&format!(
                                 "Rate limited on {method} {url} ({}): waiting {}s",
                                 answer.message(),
                                 wait.as_secs()
-                            );
+                            ));
                             self.pacer.pause(wait);
                             continue;
                         }

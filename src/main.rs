@@ -2,13 +2,16 @@
 //! inputs → policy → listing → plan → execution → report; `run` drives it.
 
 mod client;
+mod commands;
 mod execute;
 mod graph;
 mod inputs;
 mod listing;
+mod markdown;
 mod model;
 mod plan;
 mod policy;
+mod redact;
 mod registry;
 mod report;
 mod run;
@@ -31,10 +34,11 @@ fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return bad_input(&error),
     };
+    redact::register(&settings.token);
     let tuning = match client::Tuning::from_env(env) {
         Ok(tuning) => tuning,
         Err(error) => {
-            println!("::error title=Invalid setting::{error}");
+            commands::print_error("Invalid setting", &error.to_string());
             return ExitCode::from(2);
         }
     };
@@ -53,10 +57,7 @@ fn main() -> ExitCode {
     let report = match result {
         Ok(report) => report,
         Err(error) => {
-            println!(
-                "::error title=package-retention::{}",
-                format!("{error:#}").replace('\n', "%0A")
-            );
+            commands::print_error(commands::TITLE, &format!("{error:#}"));
             // Every output is written on every run: a run that stops here changed nothing.
             let nothing = run::RunReport {
                 mode: settings.mode,
@@ -74,21 +75,25 @@ fn main() -> ExitCode {
         }
     };
     let tally = report::Tally::new(&report);
-    print!("{}", tally.log());
+    tally.log().print();
     let output_path = env("GITHUB_OUTPUT").filter(|p| !p.is_empty());
     match tally.emit_outputs(output_path.as_deref()) {
         Ok(()) => {}
         Err(error) => {
-            println!("::error title=package-retention::cannot write GITHUB_OUTPUT: {error}");
+            commands::print_error(
+                commands::TITLE,
+                &format!("cannot write GITHUB_OUTPUT: {error}"),
+            );
             return ExitCode::FAILURE;
         }
     }
-    let summary = tally.summary(model::now());
+    let summary = tally.summary(model::now(), &web_origin(env));
     match env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         Some(path) => {
             if let Err(error) = report::append(&path, &summary) {
-                println!(
-                    "::warning title=package-retention::cannot write GITHUB_STEP_SUMMARY: {error}"
+                commands::print_warning(
+                    commands::TITLE,
+                    &format!("cannot write GITHUB_STEP_SUMMARY: {error}"),
                 );
             }
         }
@@ -103,10 +108,18 @@ fn main() -> ExitCode {
 }
 
 fn bad_input(error: &inputs::InputError) -> ExitCode {
-    println!(
-        "::error title=Invalid input `{}`::{}",
-        error.input,
-        error.to_string().replace('\n', "%0A")
+    commands::print_error(
+        &format!("Invalid input `{}`", error.input),
+        &error.to_string(),
     );
     ExitCode::from(2)
+}
+
+/// The GitHub web host, the only host the summary links to: the runner's `GITHUB_SERVER_URL`,
+/// else `https://github.com`.
+fn web_origin(env: impl Fn(&str) -> Option<String>) -> String {
+    env("GITHUB_SERVER_URL")
+        .map(|url| url.trim().trim_end_matches('/').to_string())
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "https://github.com".to_string())
 }

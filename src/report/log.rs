@@ -1,0 +1,108 @@
+//! The log: a folded group per package with a line per version (long lists cut), then the
+//! warning and error annotations and the request counts, all written through `commands`.
+
+use super::{verb, Fate, Tally};
+use crate::commands::{Log, TITLE};
+use crate::execute::{likely_cause, Action};
+use crate::plan::{label, short_name};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+impl Tally<'_> {
+    /// The log of the run.
+    pub fn log(&self) -> Log {
+        let mut log = Log::new();
+        let cap = if self.report.offline {
+            usize::MAX
+        } else {
+            1000
+        };
+        let verb = verb(self.report.mode, self.report.dry_run);
+        for package in &self.report.packages {
+            let owner = if package.owner.is_empty() {
+                String::new()
+            } else {
+                format!(" of {}", package.owner)
+            };
+            log.group(&format!("{} {}{owner}", package.package_type, package.name));
+            log.verbatim(|log| {
+                let entries = self
+                    .entries
+                    .iter()
+                    .filter(|e| std::ptr::eq(e.package, package));
+                let mut shown = 0;
+                let mut hidden = 0;
+                for entry in entries {
+                    if shown >= cap {
+                        hidden += 1;
+                        continue;
+                    }
+                    shown += 1;
+                    let action = match entry.fate {
+                        Fate::Changed => verb,
+                        Fate::Failed => "FAILED",
+                        Fate::Deferred => "defer",
+                        Fate::Kept => "keep",
+                    };
+                    log.line(&format!(
+                        "{action:<14} {:>12}  {:<24} {:<30} {}",
+                        entry.version.id,
+                        short_name(&entry.version.name),
+                        entry.version.tags.join(","),
+                        entry.reason(self.report.mode)
+                    ));
+                }
+                if hidden > 0 {
+                    log.line(&format!(
+                        "… and {hidden} more (the outputs list every version changed)"
+                    ));
+                }
+            });
+            log.end_group();
+            for warning in &package.warnings {
+                log.warning(TITLE, warning);
+            }
+            if let Some(problem) = &package.problem {
+                log.error(
+                    TITLE,
+                    &format!(
+                        "{} package {} of {}: {problem}",
+                        package.package_type, package.name, package.owner
+                    ),
+                );
+            }
+        }
+        for warning in &self.report.warnings {
+            log.warning(TITLE, warning);
+        }
+        for entry in self.with(Fate::Failed) {
+            let (status, message) = entry.failure();
+            log.error(
+                TITLE,
+                &format!(
+                    "{} {} version {} ({}): {} {}: {}",
+                    self.report.mode.as_str(),
+                    entry.package.name,
+                    entry.version.id,
+                    label(entry.version),
+                    status.map(|s| s.to_string()).unwrap_or_default(),
+                    message,
+                    likely_cause(Action::of(self.report.mode), status, &message)
+                ),
+            );
+        }
+        let c = &self.report.counters;
+        let load = |n: &AtomicUsize| n.load(Ordering::Relaxed);
+        if !self.report.offline {
+            log.line(&format!(
+                "Requests: {} GET, {} DELETE, {} POST, {} registry; {} rate-limit answers waited out, {} retries",
+                load(&c.get),
+                load(&c.delete),
+                load(&c.post),
+                load(&c.registry),
+                load(&c.rate_limited),
+                load(&c.retried)
+            ));
+        }
+        log
+    }
+}

@@ -1,0 +1,162 @@
+//! Telling what happened: the tally of every version's fate, shared by the step outputs
+//! (`outputs.rs`), the log (`log.rs`) and the job summary (`summary.rs`).
+
+mod log;
+mod outputs;
+mod summary;
+
+use crate::execute::Outcome;
+use crate::model::Version;
+use crate::plan::{Decision, Mode, Verdict};
+use crate::run::{PackageAction, PackageResult, RunReport};
+use std::io::{self, Write};
+
+/// What a version came to, for the outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// Deleted or restored (or would be, in a dry run).
+    Changed,
+    Failed,
+    Deferred,
+    Kept,
+}
+
+/// One version with what came of it. The reason is worded only when it is shown.
+struct Entry<'a> {
+    package: &'a PackageResult,
+    version: &'a Version,
+    fate: Fate,
+    failure: Option<(Option<u16>, &'a str)>,
+    /// `None`: the version came back with its package.
+    decision: Option<&'a Decision>,
+    whole_package: bool,
+    already_gone: bool,
+}
+
+impl Entry<'_> {
+    fn reason(&self, mode: Mode) -> String {
+        let Some(decision) = self.decision else {
+            return "came back with its package".into();
+        };
+        let mut reason = decision.verdict.describe(mode);
+        if self.whole_package {
+            reason.push_str("; the whole package is deleted (delete-empty-package)");
+        }
+        if self.already_gone {
+            reason.push_str("; it was already gone (404)");
+        }
+        reason
+    }
+
+    fn went_with_parent(&self) -> bool {
+        self.fate == Fate::Changed
+            && self.decision.is_some_and(|d| {
+                matches!(
+                    d.verdict,
+                    Verdict::Act(crate::plan::ActReason::WithParent { .. })
+                )
+            })
+    }
+
+    fn failure(&self) -> (Option<u16>, String) {
+        self.failure
+            .map(|(status, message)| (status, message.to_string()))
+            .unwrap_or_default()
+    }
+}
+
+/// The counts and lists behind the outputs and the summary.
+pub struct Tally<'a> {
+    report: &'a RunReport,
+    entries: Vec<Entry<'a>>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(report: &'a RunReport) -> Tally<'a> {
+        let mut entries = Vec::new();
+        for package in &report.packages {
+            for version in &package.restored_with_package {
+                entries.push(Entry {
+                    package,
+                    version,
+                    fate: Fate::Changed,
+                    failure: None,
+                    decision: None,
+                    whole_package: false,
+                    already_gone: false,
+                });
+            }
+            let Some(plan) = &package.plan else { continue };
+            let package_outcome = match &package.package_action {
+                Some((PackageAction::Delete, outcome)) => Some(outcome.as_ref()),
+                _ => None,
+            };
+            for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
+                let outcome = match package_outcome {
+                    Some(outcome) => outcome,
+                    None => package.outcomes.get(i).and_then(Option::as_ref),
+                };
+                let (fate, failure) = match (&decision.verdict, outcome) {
+                    (Verdict::Keep(_), _) => (Fate::Kept, None),
+                    (Verdict::Defer(_), _) => (Fate::Deferred, None),
+                    (Verdict::Act(_), None) => (Fate::Changed, None),
+                    (Verdict::Act(_), Some(o)) if o.succeeded() => (Fate::Changed, None),
+                    (Verdict::Act(_), Some(Outcome::Deferred)) => (Fate::Deferred, None),
+                    (Verdict::Act(_), Some(Outcome::Failed { status, message })) => {
+                        (Fate::Failed, Some((*status, message.as_str())))
+                    }
+                    (Verdict::Act(_), Some(_)) => (Fate::Changed, None),
+                };
+                entries.push(Entry {
+                    package,
+                    version,
+                    fate,
+                    failure,
+                    decision: Some(decision),
+                    whole_package: package_outcome.is_some() && decision.verdict.is_act(),
+                    already_gone: outcome == Some(&Outcome::AlreadyGone),
+                });
+            }
+        }
+        Tally { report, entries }
+    }
+
+    fn with(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {
+        self.entries.iter().filter(move |e| e.fate == fate)
+    }
+
+    fn count(&self, fate: Fate) -> usize {
+        self.with(fate).count()
+    }
+
+    pub fn failed_count(&self) -> usize {
+        self.count(Fate::Failed)
+    }
+
+    /// Packages that could not be worked on at all.
+    pub fn problems(&self) -> impl Iterator<Item = &PackageResult> {
+        self.report.packages.iter().filter(|p| p.problem.is_some())
+    }
+}
+
+/// The verb of a version changed, as the log says it.
+fn verb(mode: Mode, dry_run: bool) -> &'static str {
+    match (mode, dry_run) {
+        (Mode::Delete, false) => "delete",
+        (Mode::Delete, true) => "would delete",
+        (Mode::Restore, false) => "restore",
+        (Mode::Restore, true) => "would restore",
+    }
+}
+
+/// Appends `text` to the file at `path` (the runner's files are appended to, never replaced).
+pub fn append(path: &str, text: &str) -> io::Result<()> {
+    open_append(path)?.write_all(text.as_bytes())
+}
+
+fn open_append(path: &str) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+}

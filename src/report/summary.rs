@@ -1,0 +1,313 @@
+//! The job summary (`GITHUB_STEP_SUMMARY`): Markdown a person reads at a glance, under 1 MiB,
+//! with an Undo block after a delete; every piece of API text goes through `markdown`.
+
+use super::{Entry, Fate, Tally};
+use crate::execute::{likely_cause, Action, Outcome};
+use crate::markdown;
+use crate::model::Timestamp;
+use crate::plan::{label, short_name, Mode, Verdict};
+use crate::run::{PackageAction, PackageResult};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+impl Tally<'_> {
+    /// The job summary.
+    /// `web` is the GitHub web host (`https://github.com`), the only host links may go to.
+    pub fn summary(&self, now: Timestamp, web: &str) -> String {
+        const LIMIT: usize = 1024 * 1024 - 4096;
+        let report = self.report;
+        let mut out = String::new();
+        let mode = report.mode.as_str();
+        let _ = writeln!(out, "# package-retention: {mode}\n");
+        if report.dry_run {
+            let _ = writeln!(
+                out,
+                "> [!NOTE]\n> **DRY RUN**: nothing was changed. This is what a real run would do.\n"
+            );
+        }
+        let changed_word = match report.mode {
+            Mode::Delete => "deleted",
+            Mode::Restore => "restored",
+        };
+        let _ = writeln!(
+            out,
+            "| package | type | active before | selected | kept (why) | {changed_word} | failed | deferred | active after |\n|---|---|---:|---:|---|---:|---:|---:|---:|"
+        );
+        for package in &report.packages {
+            let mine = |fate: Fate| {
+                self.entries
+                    .iter()
+                    .filter(|e| std::ptr::eq(e.package, package) && e.fate == fate)
+                    .count()
+            };
+            let selected = package
+                .plan
+                .as_ref()
+                .map(|p| p.decisions.iter().filter(|d| d.selected).count())
+                .unwrap_or(0);
+            let mut why: BTreeMap<&str, usize> = BTreeMap::new();
+            if let Some(plan) = &package.plan {
+                for decision in &plan.decisions {
+                    if let Verdict::Keep(reason) = &decision.verdict {
+                        *why.entry(reason.kind()).or_default() += 1;
+                    }
+                }
+            }
+            let kept = mine(Fate::Kept);
+            let why: Vec<String> = why.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let changed = mine(Fate::Changed);
+            let after = package.active_before.map(|before| match report.mode {
+                Mode::Delete => before.saturating_sub(changed).to_string(),
+                Mode::Restore => (before + changed).to_string(),
+            });
+            let status = if package.problem.is_some() {
+                " ⚠️"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "| {}{status} | {} | {} | {selected} | {kept}{} | {changed} | {} | {} | {} |",
+                markdown::code(&package.name),
+                package.package_type,
+                package
+                    .active_before
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join(", "))
+                },
+                mine(Fate::Failed),
+                mine(Fate::Deferred),
+                after.unwrap_or_else(|| "?".into()),
+            );
+        }
+        let mut images = String::new();
+        for package in &report.packages {
+            let Some(plan) = &package.plan else { continue };
+            let needed = plan
+                .count(|v| matches!(v, Verdict::Keep(crate::plan::KeepReason::NeededBy { .. })));
+            let with_parent = self
+                .entries
+                .iter()
+                .filter(|e| std::ptr::eq(e.package, package) && e.went_with_parent())
+                .count();
+            if needed + with_parent > 0 {
+                let _ = writeln!(
+                    images,
+                    "- {}: {needed} versions kept because a kept image needs them; {with_parent} {} with their parent image",
+                    markdown::code(&package.name),
+                    if report.dry_run { "would go" } else { "went" }
+                );
+            }
+        }
+        if !images.is_empty() {
+            let _ = write!(out, "\nContainer images:\n{images}");
+        }
+        let deferred = self.count(Fate::Deferred);
+        if deferred > 0 {
+            let _ = writeln!(
+                out,
+                "\n**{deferred} versions deferred** (max-deletions or the rate-limit budget{}): the next run continues with them, oldest first.",
+                report
+                    .budget_remaining
+                    .map(|r| format!("; {r} requests were left when writing began"))
+                    .unwrap_or_default()
+            );
+        }
+        for package in &report.packages {
+            if let Some((PackageAction::Restore, outcome)) = &package.package_action {
+                let what = match outcome {
+                    None => {
+                        "would be restored first (a dry run cannot list its versions)".to_string()
+                    }
+                    Some(Outcome::Done) => format!(
+                        "was restored; {} versions came back with it",
+                        package.restored_with_package.len()
+                    ),
+                    Some(Outcome::Failed { status, message }) => format!(
+                        "could not be restored: {} {}",
+                        status.map(|s| s.to_string()).unwrap_or_default(),
+                        markdown::text(message)
+                    ),
+                    Some(_) => "could not be restored".to_string(),
+                };
+                let _ = writeln!(out, "\nPackage {} {what}.", markdown::code(&package.name));
+            }
+        }
+
+        let problems: Vec<&PackageResult> = self.problems().collect();
+        let failures: Vec<&Entry> = self.with(Fate::Failed).collect();
+        if !problems.is_empty() || !failures.is_empty() {
+            let _ = writeln!(out, "\n## Failures\n");
+            for package in problems {
+                let _ = writeln!(
+                    out,
+                    "- {} ({}): {}",
+                    markdown::code(&package.name),
+                    package.package_type,
+                    markdown::text(package.problem.as_deref().unwrap_or_default())
+                );
+            }
+            if !failures.is_empty() {
+                let mut table = String::from(
+                    "| package | id | version | status | GitHub's message | likely cause |\n|---|---:|---|---:|---|---|\n",
+                );
+                for entry in &failures {
+                    let (status, message) = entry.failure();
+                    let _ = writeln!(
+                        table,
+                        "| {} | {} | {} | {} | {} | {} |",
+                        markdown::code(&entry.package.name),
+                        entry.version.id,
+                        markdown::code(&label(entry.version)),
+                        status.map(|s| s.to_string()).unwrap_or_else(|| "–".into()),
+                        markdown::text(&message),
+                        likely_cause(Action::of(report.mode), status, &message)
+                    );
+                }
+                fold(
+                    &mut out,
+                    &format!("{} failed", failures.len()),
+                    &table,
+                    failures.len() > 20,
+                );
+            }
+        }
+
+        let changed: Vec<&Entry> = self.with(Fate::Changed).collect();
+        if !changed.is_empty() {
+            let title = format!(
+                "{} versions {}{}",
+                changed.len(),
+                if report.dry_run { "would be " } else { "" },
+                match report.mode {
+                    Mode::Delete => "deleted",
+                    Mode::Restore => "restored",
+                }
+            );
+            let _ = writeln!(out, "\n## {title}\n");
+            let mut table = String::from(
+                "| package | id | version | tags | age | link |\n|---|---:|---|---|---:|---|\n",
+            );
+            let room = LIMIT.saturating_sub(out.len()) / 2;
+            let mut cut = 0;
+            for entry in &changed {
+                if table.len() > room {
+                    cut += 1;
+                    continue;
+                }
+                let link = entry
+                    .version
+                    .link()
+                    .and_then(|url| markdown::link("view", &url, web))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    table,
+                    "| {} | {} | {} | {} | {} | {link} |",
+                    markdown::code(&entry.package.name),
+                    entry.version.id,
+                    markdown::code(&short_name(&entry.version.name)),
+                    markdown::code(&entry.version.tags.join(", ")),
+                    age(now - entry.version.created_at),
+                );
+            }
+            if cut > 0 {
+                let _ = writeln!(
+                    table,
+                    "\n… and {cut} more: the `{}` output lists them all.",
+                    if report.mode == Mode::Delete {
+                        "deleted"
+                    } else {
+                        "restored"
+                    }
+                );
+            }
+            fold(&mut out, &title, &table, changed.len() > 20);
+        }
+
+        let warnings: Vec<&String> = report
+            .warnings
+            .iter()
+            .chain(report.packages.iter().flat_map(|p| &p.warnings))
+            .collect();
+        if !warnings.is_empty() {
+            let _ = writeln!(out, "\n## Warnings\n");
+            for warning in warnings {
+                let _ = writeln!(out, "- {}", markdown::text(warning));
+            }
+        }
+
+        if report.mode == Mode::Delete && !changed.is_empty() && !report.offline {
+            out.push_str(&self.undo(LIMIT.saturating_sub(out.len())));
+        }
+        out
+    }
+
+    /// The ready workflow step that restores exactly the deleted versions.
+    fn undo(&self, room: usize) -> String {
+        /// The deleted versions of one owner and package type: one restore step.
+        #[derive(Default)]
+        struct UndoStep {
+            packages: Vec<String>,
+            ids: String,
+        }
+        let mut groups: BTreeMap<(String, &str, &str), UndoStep> = BTreeMap::new();
+        for entry in self.with(Fate::Changed) {
+            let p = entry.package;
+            let step = groups
+                .entry((p.owner.clone(), p.owner_type, p.package_type.as_str()))
+                .or_default();
+            if !step.packages.contains(&p.name) {
+                step.packages.push(p.name.clone());
+            }
+            let comma = if step.ids.is_empty() { "" } else { "," };
+            let _ = write!(step.ids, "{comma}{}", entry.version.id);
+        }
+        let mut out = String::from("\n## Undo\n\nTo bring back exactly what this run deleted (GitHub restores within 30 days), run this step");
+        out.push_str(if self.report.dry_run {
+            " after the real run (these are the ids it would delete):\n\n"
+        } else {
+            ":\n\n"
+        });
+        let mut yaml = String::new();
+        for ((owner, owner_type, package_type), UndoStep { packages, ids }) in &groups {
+            // Names quoted (ids are digits and commas): a name cannot add a key or a line.
+            let _ = write!(
+                yaml,
+                "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    mode: restore\n    owner: {}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {ids}\n",
+                markdown::yaml_string(owner),
+                markdown::yaml_string(&packages.join(", ")),
+            );
+        }
+        let fence = markdown::block_fence(&yaml);
+        let _ = write!(out, "{fence}yaml\n{yaml}{fence}\n");
+        out.push_str("\nThe `version-ids` output holds the same ids, for a later step: `version-ids: ${{ steps.<id>.outputs.version-ids }}`.\n");
+        if out.len() > room {
+            return "\n## Undo\n\nToo many versions to list here: pass this run's `version-ids` output to a step with `mode: restore` and the same owner, package-type and packages.\n".to_string();
+        }
+        out
+    }
+}
+
+fn age(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn fold(out: &mut String, title: &str, body: &str, folded: bool) {
+    if folded {
+        let _ = write!(
+            out,
+            "<details><summary>{title}</summary>\n\n{body}\n</details>\n"
+        );
+    } else {
+        out.push_str(body);
+    }
+}

@@ -1,11 +1,12 @@
 //! Finding what to work on: the owner's namespace (`/orgs`, `/users` or `/user`), the package
 //! names (globs expanded by listing the owner's packages), and every version of a package, in
-//! pages of 100 (after the first page, the rest concurrently when `Link` names the last page).
+//! pages of 100 (after the first page, the rest concurrently when `Link` names the last page);
+//! a listing is complete or it is an error.
 
 use crate::client::{Answer, Client};
 use crate::inputs::OwnerType;
 use crate::model::{LinkPrefixes, PackageType, RestPackage, RestVersion, Version};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -139,16 +140,23 @@ pub async fn expand_packages(
         "{}/packages?package_type={package_type}",
         namespace.prefix()
     );
-    let (listed, refusal) = fetch_pages(client, &path, |answer| {
+    let pages = fetch_pages(client, &path, |answer| {
         Ok(answer
             .json::<Vec<RestPackage>>()?
             .into_iter()
             .map(|p| p.name)
             .collect())
     })
-    .await?;
-    if let Some(answer) = refusal {
-        match answer.status {
+    .await
+    .with_context(|| {
+        format!(
+            "the {package_type} packages of `{}` could not all be listed, so the globs in `packages` cannot be expanded",
+            namespace_owner(namespace)
+        )
+    })?;
+    let listed = match pages {
+        Pages::Complete(listed) => listed,
+        Pages::Refused(answer) => match answer.status {
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => bail!(
                 "the token cannot list the {package_type} packages of `{}` (GitHub answered {} \"{}\"), so the globs in `packages` cannot be expanded: name the packages exactly, or use a token that can list them (a classic PAT with read:packages)",
                 namespace_owner(namespace),
@@ -156,8 +164,8 @@ pub async fn expand_packages(
                 answer.message()
             ),
             _ => return Err(api_error("could not list packages", &answer)),
-        }
-    }
+        },
+    };
     for pattern in globs {
         let compiled = glob::Pattern::new(pattern)?;
         let matched: Vec<&String> = listed
@@ -183,7 +191,8 @@ pub fn namespace_owner(namespace: &Namespace) -> &str {
     }
 }
 
-/// Versions in one state, or `None` when the package does not exist (or was deleted).
+/// Versions in one state, or `None` when the package does not exist (or was deleted): the
+/// first page answered 404. A listing that ends early is an error.
 pub async fn list_versions(
     client: &Client,
     namespace: &Namespace,
@@ -196,46 +205,93 @@ pub async fn list_versions(
         namespace.package_path(package_type, name)
     );
     let links = LinkPrefixes::default();
-    let (versions, refusal) = fetch_pages(client, &path, |answer| {
+    let pages = fetch_pages(client, &path, |answer| {
         answer
             .json::<Vec<RestVersion>>()?
             .into_iter()
             .map(|version| version.into_version(&links))
             .collect()
     })
-    .await?;
-    if let Some(answer) = refusal {
-        match answer.status {
-            StatusCode::NOT_FOUND => return Ok(None),
-            _ => {
-                return Err(api_error(
-                    &format!("could not list the versions of `{name}`"),
-                    &answer,
-                ))
-            }
-        }
+    .await
+    .with_context(|| {
+        format!("the {state} versions of `{name}` could not all be listed, so nothing in this package is changed in this run")
+    })?;
+    match pages {
+        Pages::Complete(versions) => Ok(Some(versions)),
+        Pages::Refused(answer) if answer.status == StatusCode::NOT_FOUND => Ok(None),
+        Pages::Refused(answer) => Err(api_error(
+            &format!("could not list the versions of `{name}`"),
+            &answer,
+        )),
     }
-    Ok(Some(versions))
 }
+
+/// The package's `version_count` (`GET` of the package): what GitHub counts as its active
+/// versions. `Err` when GitHub does not say.
+pub async fn version_count(
+    client: &Client,
+    namespace: &Namespace,
+    package_type: PackageType,
+    name: &str,
+) -> Result<usize> {
+    #[derive(serde::Deserialize)]
+    struct Package {
+        version_count: usize,
+    }
+    let answer = client
+        .get(&namespace.package_path(package_type, name))
+        .await?;
+    if answer.status != StatusCode::OK {
+        return Err(api_error("GET of the package", &answer));
+    }
+    Ok(answer.json::<Package>()?.version_count)
+}
+
+/// How a listing answered: every item of every page, or the first page's refusal (a missing
+/// package or namespace, a token that may not list). Anything in between is an error.
+enum Pages<T> {
+    Complete(Vec<T>),
+    Refused(Answer),
+}
+
+/// The furthest a listing goes (a million versions, in pages of 100).
+const MAX_PAGES: usize = 10_000;
 
 /// Every page of a listing, each read into items by `read` as soon as it arrives (so no page's
 /// JSON outlives its reading): the first page, then the rest concurrently when `Link` names the
-/// last page, else by following `next`. Stops at the first answer that is not 200, returned
-/// with the items of the pages before it.
+/// last page, else page after page. The view is complete or it is an error: every page answers
+/// 200, each page but the last holds a full 100 items and the last at least one, and a full
+/// page without a `next` link is followed by asking for the next page, which must be empty.
 async fn fetch_pages<T>(
     client: &Client,
     path: &str,
     read: impl Fn(&Answer) -> Result<Vec<T>>,
-) -> Result<(Vec<T>, Option<Answer>)> {
+) -> Result<Pages<T>> {
     let page_path = |page: usize| format!("{path}&per_page={PER_PAGE}&page={page}");
+    let refused = |page: usize, answer: &Answer| {
+        anyhow!(
+            "the listing is incomplete: page {page} answered {} \"{}\" after page 1 answered 200",
+            answer.status.as_u16(),
+            answer.message()
+        )
+    };
     let first = client.get(&page_path(1)).await?;
     if first.status != StatusCode::OK {
-        return Ok((Vec::new(), Some(first)));
+        return Ok(Pages::Refused(first));
     }
     let links = Links::parse(first.header("link").unwrap_or(""));
     let mut items = read(&first)?;
     drop(first);
-    if let Some(last) = links.last_page {
+    if let Some(last) = links.last_page.filter(|&last| last > 1) {
+        if last > MAX_PAGES {
+            bail!("the listing names {last} pages, more than the {MAX_PAGES} (a million versions) this action reads");
+        }
+        if items.len() != PER_PAGE {
+            bail!(
+                "the listing is incomplete: page 1 of {last} holds {} items, not {PER_PAGE}",
+                items.len()
+            );
+        }
         // In order, a window of pages at a time: each page's versions join the list as soon as
         // the pages before it are in, so pages never pile up beside the list.
         let mut pages = stream::iter(2..=last)
@@ -244,42 +300,64 @@ async fn fetch_pages<T>(
                 let read = &read;
                 async move {
                     let answer = client.get(&path).await?;
-                    Ok::<_, anyhow::Error>(if answer.status == StatusCode::OK {
-                        Ok(read(&answer)?)
-                    } else {
-                        Err(answer)
-                    })
+                    if answer.status != StatusCode::OK {
+                        return Err(refused(page, &answer));
+                    }
+                    Ok((page, read(&answer)?))
                 }
             })
             .buffered(client.max_in_flight());
-        items.reserve(last.saturating_sub(1).min(10_000) * PER_PAGE);
+        items.reserve(last.saturating_sub(1) * PER_PAGE);
         while let Some(page) = pages.next().await {
-            match page? {
-                Ok(page) => items.extend(page),
-                Err(refusal) => return Ok((items, Some(refusal))),
+            let (page, read) = page?;
+            let expected = if page == last {
+                1..=PER_PAGE
+            } else {
+                PER_PAGE..=PER_PAGE
+            };
+            if !expected.contains(&read.len()) {
+                bail!(
+                    "the listing is incomplete: page {page} of {last} holds {} items where {} were due",
+                    read.len(),
+                    if page == last { "1 to 100".to_string() } else { PER_PAGE.to_string() }
+                );
             }
+            items.extend(read);
         }
-        return Ok((items, None));
+        return Ok(Pages::Complete(items));
     }
-    let mut next = links.next;
-    let mut seen = 1;
-    while let Some(url) = next {
-        seen += 1;
-        if seen > 100_000 {
-            bail!("pagination of {path} did not end");
+    let mut page = 1;
+    let mut on_page = items.len();
+    let mut has_next = links.next.is_some();
+    while on_page >= PER_PAGE || has_next {
+        if has_next && on_page < PER_PAGE {
+            bail!(
+                "the listing is incomplete: page {page} holds {on_page} items, yet `Link` names a next page"
+            );
         }
-        let target = match page_number(&url) {
-            Some(page) => page_path(page),
-            None => url,
-        };
-        let answer = client.get(&target).await?;
+        page += 1;
+        if page > MAX_PAGES {
+            bail!("the listing did not end within {MAX_PAGES} pages");
+        }
+        let answer = client.get(&page_path(page)).await?;
         if answer.status != StatusCode::OK {
-            return Ok((items, Some(answer)));
+            return Err(refused(page, &answer));
         }
-        next = Links::parse(answer.header("link").unwrap_or("")).next;
-        items.extend(read(&answer)?);
+        let read = read(&answer)?;
+        if !has_next && !read.is_empty() {
+            bail!(
+                "the listing is incomplete: page {} came without a `Link` header, yet page {page} holds {} more items",
+                page - 1,
+                read.len()
+            );
+        }
+        has_next = Links::parse(answer.header("link").unwrap_or(""))
+            .next
+            .is_some();
+        on_page = read.len();
+        items.extend(read);
     }
-    Ok((items, None))
+    Ok(Pages::Complete(items))
 }
 
 /// The parts of a `Link` header that pagination needs.

@@ -9,6 +9,7 @@ use crate::inputs::{OwnerType, Rule, Settings};
 use crate::listing::{self, Namespace};
 use crate::model::{self, LinkPrefixes, PackageType, RestVersion, Version};
 use crate::plan::{self, Containers, Cost, DeferReason, Mode, PackagePlan, PlanInput};
+use crate::policy::Policy;
 use crate::registry::Registry;
 use anyhow::{Context, Result};
 use futures::future::join_all;
@@ -235,6 +236,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
                 action: Action::Delete,
                 path: namespace.package_path(package.package_type, &package.name),
                 depth: 0,
+                package: p,
             });
             places.push((p, None));
             continue;
@@ -246,14 +248,15 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
                     action,
                     path: namespace.version_path(package.package_type, &package.name, version.id),
                     depth: decision.depth,
+                    package: p,
                 });
                 places.push((p, Some(i)));
             }
         }
     }
     if !settings.dry_run {
-        let outcomes = execute::execute(&client, &jobs, concurrency).await;
-        for ((p, place), outcome) in places.into_iter().zip(outcomes) {
+        let executed = execute::execute(&client, &jobs, concurrency).await;
+        for ((p, place), outcome) in places.into_iter().zip(executed.outcomes) {
             let package = &mut packages[p];
             match place {
                 Some(i) => package.outcomes[i] = Some(outcome),
@@ -263,6 +266,9 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
                     }
                 }
             }
+        }
+        for (p, path) in executed.refused {
+            packages[p].problem = Some(refused_problem(&packages[p], &path));
         }
     }
     Ok(RunReport {
@@ -274,6 +280,21 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         budget_remaining,
         counters: client.counters,
     })
+}
+
+/// What to say about a package whose token turned out to lack delete rights.
+fn refused_problem(package: &PackageResult, path: &str) -> String {
+    let not_sent = package
+        .outcomes
+        .iter()
+        .flatten()
+        .filter(|o| matches!(o, Outcome::Failed { message, .. } if message.starts_with(execute::NOT_SENT)))
+        .count();
+    format!(
+        "GitHub answered 404 to the delete of {}, yet a GET shows it still there: the token may read this package but not delete it. Fix: {}. No further deletions were sent to this package ({not_sent} versions not attempted: they are listed as failed, none was deleted)",
+        execute::target_of(path),
+        execute::DELETE_RIGHTS_FIX
+    )
 }
 
 /// A warning per rule whose `version-ids` name ids that none of its packages has among its
@@ -407,22 +428,42 @@ async fn gather_into(
         },
     };
     let now = model::now();
-    let plan_with = |containers: Containers<'_>, versions: Vec<Version>| {
+    let plan_with = |containers: Containers<'_>, versions: Vec<Version>, policy: &Policy| {
         plan::plan_package(PlanInput {
             mode: settings.mode,
             package_type: kind,
             versions,
-            policy: &rule.policy,
+            policy,
             now,
             containers,
         })
     };
-    let first = plan_with(Containers::NotApplicable, candidates);
+    // Deleting the whole package takes along versions the listing may have missed: it is done
+    // only when GitHub's own count agrees with the listing; otherwise version by version.
+    let version_by_version = Policy {
+        delete_empty_package: false,
+        ..rule.policy.clone()
+    };
+    let listed = result.active_before.unwrap_or_default();
+    let first = plan_with(Containers::NotApplicable, candidates, &rule.policy);
     let needs_graph = kind == PackageType::Container
         && settings.mode == Mode::Delete
         && first.decisions.iter().any(|d| d.verdict.is_act());
     if !needs_graph {
-        result.plan = Some(first);
+        let mut plan = first;
+        if plan.delete_package {
+            if let Err(reason) =
+                whole_package_confirmed(client, namespace, kind, &name, listed).await
+            {
+                result.warnings.push(reason);
+                plan = plan_with(
+                    Containers::NotApplicable,
+                    plan.versions,
+                    &version_by_version,
+                );
+            }
+        }
+        result.plan = Some(plan);
         return Ok(());
     }
     let versions = first.versions;
@@ -432,7 +473,20 @@ async fn gather_into(
     result.plan = Some(match refs {
         Ok(refs) => {
             let graph = Graph::build(&versions, &refs);
-            plan_with(Containers::Known(&graph), versions)
+            let mut plan = plan_with(Containers::Known(&graph), versions, &rule.policy);
+            if plan.delete_package {
+                if let Err(reason) =
+                    whole_package_confirmed(client, namespace, kind, &name, listed).await
+                {
+                    result.warnings.push(reason);
+                    plan = plan_with(
+                        Containers::Known(&graph),
+                        plan.versions,
+                        &version_by_version,
+                    );
+                }
+            }
+            plan
         }
         Err(unreadable) => {
             result.warnings.push(format!(
@@ -445,10 +499,31 @@ async fn gather_into(
                     cause: unreadable.cause,
                 },
                 versions,
+                &rule.policy,
             )
         }
     });
     Ok(())
+}
+
+/// Whether GitHub's `version_count` of the package equals the `listed` active versions; if
+/// not, why the package goes version by version instead.
+async fn whole_package_confirmed(
+    client: &Client,
+    namespace: &Namespace,
+    kind: PackageType,
+    name: &str,
+    listed: usize,
+) -> Result<(), String> {
+    match listing::version_count(client, namespace, kind, name).await {
+        Ok(count) if count == listed => Ok(()),
+        Ok(count) => Err(format!(
+            "{kind} package `{name}`: GitHub counts {count} active versions but the listing gave {listed}, so the whole package is not deleted (delete-empty-package); its versions are deleted one by one instead, and the newest is kept"
+        )),
+        Err(error) => Err(format!(
+            "{kind} package `{name}`: its version count could not be read ({error:#}), so the whole package is not deleted (delete-empty-package); its versions are deleted one by one instead, and the newest is kept"
+        )),
+    }
 }
 
 /// The primary budget left (`GET /rate_limit`, which costs nothing), or `None` when GitHub

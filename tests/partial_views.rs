@@ -282,7 +282,7 @@ fn a_page_without_link_while_versions_remain_is_an_error_for_that_package() {
     assert_partial_listing_is_an_error(
         PageFaultKind::WithoutLink,
         1,
-        "page 1 came without a `Link` header, yet page 2 holds 100 more items",
+        "header, yet page 2 holds 100 more items",
     );
 }
 

@@ -2,15 +2,22 @@
 //! secondary limits (points per minute, requests in flight), retried on rate-limit answers
 //! (after `retry-after` or `x-ratelimit-reset`), on transient 5xx and on connection errors (with
 //! exponential back-off and jitter), each attempt under a timeout. Counts what it sent.
+//!
+//! Two octocrab clients share one HTTPS transport: the API one, built with octocrab's own layers
+//! for the base URI, the token (only to the API's origin) and the default headers; and a bare one
+//! for the registry. Both send exactly one `User-Agent`, ours ([`UserAgentLayer`]).
 
 use anyhow::{anyhow, Context, Result};
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::BodyExt;
-use octocrab::{OctoBody, Octocrab};
+use octocrab::service::middleware::{
+    auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
+};
+use octocrab::{AuthState, OctoBody, Octocrab, OctocrabBuilder};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -216,10 +223,123 @@ impl Pacer {
     }
 }
 
+/// The `User-Agent` of every request, API and registry alike.
+pub const USER_AGENT: &str = concat!("package-retention/", env!("CARGO_PKG_VERSION"));
+
+/// Sets the one `User-Agent` of a request, replacing any other: octocrab adds its own
+/// (`octocrab`) in its default build and offers no way to replace it there, so the clients are
+/// built from its parts with this layer nearest the wire.
+#[derive(Clone, Copy)]
+struct UserAgentLayer;
+
+impl<S> tower::Layer<S> for UserAgentLayer {
+    type Service = UserAgent<S>;
+
+    fn layer(&self, inner: S) -> UserAgent<S> {
+        UserAgent { inner }
+    }
+}
+
+#[derive(Clone)]
+struct UserAgent<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for UserAgent<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> S::Future {
+        request.headers_mut().insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        );
+        self.inner.call(request)
+    }
+}
+
+/// HTTPS (and plain HTTP, for local fakes) over HTTP/1.1 with the system's CA roots: what
+/// octocrab's default build makes.
+type Transport = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    OctoBody,
+>;
+
+fn transport() -> Result<Transport> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(Arc::new(rustls::crypto::ring::default_provider()))
+        .context("could not load the system's CA certificates")?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(connector),
+    )
+}
+
+/// The GitHub API client: requests name a path (or a full URL, for `Link` pages), the base URI
+/// completes it, the token goes only to the API's own origin, with GitHub's JSON headers.
+fn api_octocrab(transport: Transport, api_url: &str, token: &str) -> Result<Octocrab> {
+    let base: http::Uri = api_url
+        .parse()
+        .with_context(|| format!("GITHUB_API_URL is not a URL: {api_url:?}"))?;
+    let bearer = http::HeaderValue::try_from(format!("Bearer {token}"))
+        .map_err(|_| anyhow!("the token holds characters a header cannot carry"))?;
+    let mut bearer = bearer;
+    bearer.set_sensitive(true);
+    let headers = vec![
+        (
+            http::header::ACCEPT,
+            http::HeaderValue::from_static("application/vnd.github+json"),
+        ),
+        (
+            http::HeaderName::from_static("x-github-api-version"),
+            http::HeaderValue::from_static("2022-11-28"),
+        ),
+    ];
+    let octocrab = OctocrabBuilder::new_empty()
+        .with_service(transport)
+        .with_layer(&UserAgentLayer)
+        .with_layer(&ExtraHeadersLayer::new(Arc::new(headers)))
+        .with_layer(&BaseUriLayer::new(base.clone()))
+        .with_layer(&AuthHeaderLayer::new(Some(bearer), base.clone(), base))
+        .with_auth(AuthState::None)
+        .build();
+    Ok(match octocrab {
+        Ok(octocrab) => octocrab,
+        Err(never) => match never {},
+    })
+}
+
+/// The registry client: no GitHub token, no GitHub headers; the caller gives what it needs.
+fn registry_octocrab(transport: Transport) -> Octocrab {
+    let octocrab = OctocrabBuilder::new_empty()
+        .with_service(transport)
+        .with_layer(&UserAgentLayer)
+        .with_auth(AuthState::None)
+        .build();
+    match octocrab {
+        Ok(octocrab) => octocrab,
+        Err(never) => match never {},
+    }
+}
+
 /// The GitHub REST client (and the plain HTTP client for the registry).
 pub struct Client {
-    octocrab: Octocrab,
-    api_url: String,
+    api: Octocrab,
+    registry: Octocrab,
     token: String,
     tuning: Tuning,
     pacer: Pacer,
@@ -236,12 +356,10 @@ enum Target {
 
 impl Client {
     pub fn new(api_url: &str, token: &str, tuning: Tuning) -> Result<Client> {
-        let octocrab = Octocrab::builder()
-            .build()
-            .context("could not set up the HTTP client")?;
+        let transport = transport()?;
         Ok(Client {
-            octocrab,
-            api_url: api_url.trim_end_matches('/').to_string(),
+            api: api_octocrab(transport.clone(), api_url, token)?,
+            registry: registry_octocrab(transport),
             token: token.to_string(),
             pacer: Pacer::new(tuning.points_per_minute, tuning.max_in_flight),
             registry_in_flight: Semaphore::new(tuning.max_in_flight.min(8)),
@@ -250,19 +368,18 @@ impl Client {
         })
     }
 
+    /// A GET of an API path (completed by the base URI), or of a full URL (a `Link` page).
     pub async fn get(&self, path: &str) -> Result<Answer> {
-        self.send(Method::GET, &self.url(path), Vec::new(), Target::Api)
-            .await
+        self.send(Method::GET, path, Vec::new(), Target::Api).await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Answer> {
-        self.send(Method::DELETE, &self.url(path), Vec::new(), Target::Api)
+        self.send(Method::DELETE, path, Vec::new(), Target::Api)
             .await
     }
 
     pub async fn post(&self, path: &str) -> Result<Answer> {
-        self.send(Method::POST, &self.url(path), Vec::new(), Target::Api)
-            .await
+        self.send(Method::POST, path, Vec::new(), Target::Api).await
     }
 
     /// A GET to another host (the OCI registry): not paced with the API's points, never given the
@@ -282,14 +399,6 @@ impl Client {
     /// The cap on API requests in flight.
     pub fn max_in_flight(&self) -> usize {
         self.tuning.max_in_flight
-    }
-
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_string()
-        } else {
-            format!("{}{}", self.api_url, path)
-        }
     }
 
     async fn send(
@@ -382,27 +491,18 @@ impl Client {
         headers: &[(http::HeaderName, String)],
         target: Target,
     ) -> Result<Answer> {
-        let mut request = http::Request::builder().method(method).uri(url).header(
-            http::header::USER_AGENT,
-            concat!("package-retention/", env!("CARGO_PKG_VERSION")),
-        );
-        if target == Target::Api {
-            request = request
-                .header(
-                    http::header::AUTHORIZATION,
-                    format!("Bearer {}", self.token),
-                )
-                .header(http::header::ACCEPT, "application/vnd.github+json")
-                .header("x-github-api-version", "2022-11-28");
-        }
+        let mut request = http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(name, value);
         }
         let request = request
             .body(OctoBody::from(String::new()))
             .context("could not build the request")?;
-        let response = self
-            .octocrab
+        let octocrab = match target {
+            Target::Api => &self.api,
+            Target::Registry => &self.registry,
+        };
+        let response = octocrab
             .execute(request)
             .await
             .map_err(|error| anyhow!("connection failed: {error}"))?;

@@ -834,3 +834,29 @@ fn the_summary_counts_per_package_what_was_needed_and_what_went_with_its_parent(
         "{web_line}"
     );
 }
+
+#[test]
+fn every_request_to_the_api_and_the_registry_carries_exactly_one_user_agent_ours() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    app.add_version(&digest(11), &[], days(40));
+    app.add_version(&digest(12), &[], days(40));
+    app.add_version(&digest(10), &["pr-7"], days(40))
+        .with_manifest(Manifest::index(&[digest(11), digest(12)]));
+    app.add_version(&digest(20), &["v1"], days(1));
+    let fake = FakeGithub::start(world);
+
+    let result = run(&fake, &[("packages", "app"), ("tags", "pr-*")]);
+
+    assert_eq!(result.output_count("deleted-count"), 3, "{}", result.logs());
+    let requests = fake.requests();
+    assert!(
+        requests.iter().any(|r| r.registry),
+        "the registry was asked"
+    );
+    assert!(requests.iter().any(|r| r.method == "DELETE"));
+    let ours = format!("package-retention/{}", env!("CARGO_PKG_VERSION"));
+    for request in &requests {
+        assert_eq!(request.user_agents, vec![ours.clone()], "{request:?}");
+    }
+}

@@ -74,6 +74,19 @@ fn requires_authentication() -> Answer {
     )
 }
 
+/// What GitHub answers a request without a `User-Agent` (403, plain text): it refuses them
+/// before anything else.
+pub const MSG_NO_USER_AGENT: &str = "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.";
+
+/// The refusal of a request without a `User-Agent`.
+pub(crate) fn no_user_agent_answer() -> Answer {
+    Answer::with_type(
+        403,
+        "text/plain; charset=utf-8",
+        format!("{MSG_NO_USER_AGENT}\n"),
+    )
+}
+
 /// The primary rate limit answer (403).
 pub(crate) fn primary_rate_limit_answer() -> Answer {
     error(

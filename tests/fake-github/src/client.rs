@@ -36,6 +36,9 @@ impl Reply {
     }
 }
 
+/// The `User-Agent` [`send`] gives a request that names none.
+pub const DEFAULT_USER_AGENT: &str = "fake-github-client";
+
 /// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
 /// Fails with `None` when nothing arrives within `timeout`.
 pub fn send(
@@ -64,7 +67,18 @@ pub fn send_body(
         "{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    // GitHub refuses requests without a User-Agent: a test that wants none (or several)
+    // gives its own `User-Agent` header, or an empty one to send none.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
+    {
+        request.push_str(&format!("User-Agent: {DEFAULT_USER_AGENT}\r\n"));
+    }
     for (name, value) in headers {
+        if name.eq_ignore_ascii_case("user-agent") && value.is_empty() {
+            continue;
+        }
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");

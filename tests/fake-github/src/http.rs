@@ -18,6 +18,8 @@ pub(crate) struct RequestParts {
     pub content_type: Option<String>,
     /// The request body as sent.
     pub body: Vec<u8>,
+    /// Every `User-Agent` value the request carried, in order.
+    pub user_agents: Vec<String>,
 }
 
 impl RequestParts {

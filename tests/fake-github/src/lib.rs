@@ -19,6 +19,7 @@
 //!
 //! | situation | status | message |
 //! |---|---|---|
+//! | API request without a `User-Agent` (checked first) | 403 | [`MSG_NO_USER_AGENT`], as plain text |
 //! | no `Authorization` | 401 | `Requires authentication` (the account routes answer anyway) |
 //! | unknown token | 401 | `Bad credentials` |
 //! | `GET /user` with an installation token | 403 | `Resource not accessible by integration` |
@@ -80,7 +81,7 @@ use tokio::runtime::Runtime;
 
 pub use api::{
     MSG_LAST_TAGGED_VERSION, MSG_LAST_VERSION, MSG_NOT_ACCESSIBLE, MSG_NO_ADMIN_RIGHTS,
-    MSG_PACKAGE_NAME_TAKEN, MSG_PACKAGE_NOT_FOUND, MSG_PACKAGE_RESTORE_EXPIRED,
+    MSG_NO_USER_AGENT, MSG_PACKAGE_NAME_TAKEN, MSG_PACKAGE_NOT_FOUND, MSG_PACKAGE_RESTORE_EXPIRED,
     MSG_TOO_MANY_DOWNLOADS, MSG_VERSION_NAME_TAKEN, MSG_VERSION_NOT_DELETED, MSG_VERSION_NOT_FOUND,
     MSG_VERSION_RESTORE_EXPIRED,
 };

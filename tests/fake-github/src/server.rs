@@ -117,6 +117,12 @@ fn request_parts(req: &Request<IncomingBody>, local: SocketAddr) -> RequestParts
         authorization: header("authorization"),
         content_type: header("content-type"),
         body: Vec::new(),
+        user_agents: req
+            .headers()
+            .get_all("user-agent")
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect(),
     }
 }
 

@@ -27,6 +27,8 @@ pub struct RequestRecord {
     pub status: u16,
     /// A registry request (`/v2/...`, `/token`) rather than a GitHub API request.
     pub registry: bool,
+    /// Every `User-Agent` value the request carried, in order (GitHub wants one).
+    pub user_agents: Vec<String>,
 }
 
 /// The state behind the server and the [`crate::FakeGithub`] handle.
@@ -168,6 +170,7 @@ impl State {
             query: req.query.clone(),
             status,
             registry,
+            user_agents: req.user_agents.clone(),
         });
     }
 
@@ -228,6 +231,9 @@ impl State {
 
     /// Answers an API request through the limits, then its route.
     pub fn api_answer(&mut self, req: &RequestParts) -> Answer {
+        if req.user_agents.iter().all(|agent| agent.trim().is_empty()) {
+            return api::no_user_agent_answer();
+        }
         let answer = self.limited_api_answer(req);
         self.with_rate_limit_headers(answer)
     }

@@ -1,7 +1,7 @@
 //! Credentials and the account routes.
 
 use super::{api, send, TOKEN};
-use crate::{FakeGithub, World, MSG_NOT_ACCESSIBLE};
+use crate::{FakeGithub, World, MSG_NOT_ACCESSIBLE, MSG_NO_USER_AGENT};
 
 fn fake() -> FakeGithub {
     FakeGithub::start(
@@ -28,6 +28,44 @@ fn credentials_are_required_and_checked() {
     );
     let token_scheme = send(&fake, "GET", "/user", &[("Authorization", "token tok")]);
     assert_eq!(token_scheme.status, 200);
+}
+
+#[test]
+fn an_api_request_without_a_user_agent_is_refused_and_every_user_agent_is_recorded() {
+    let fake = fake();
+    let auth = ("Authorization", "Bearer tok");
+    let none = send(&fake, "GET", "/user", &[auth, ("User-Agent", "")]);
+    assert_eq!(none.status, 403);
+    assert_eq!(none.body.trim_end(), MSG_NO_USER_AGENT);
+    assert!(none
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    let two = send(
+        &fake,
+        "GET",
+        "/user",
+        &[auth, ("User-Agent", "ours/1"), ("User-Agent", "octocrab")],
+    );
+    assert_eq!(
+        two.status, 200,
+        "the fake records, GitHub accepts, two of them"
+    );
+    let one = api(&fake, "GET", "/user");
+    assert_eq!(one.status, 200);
+    let agents: Vec<Vec<String>> = fake
+        .requests()
+        .into_iter()
+        .map(|record| record.user_agents)
+        .collect();
+    assert_eq!(
+        agents,
+        vec![
+            vec![],
+            vec!["ours/1".to_owned(), "octocrab".to_owned()],
+            vec![crate::client::DEFAULT_USER_AGENT.to_owned()],
+        ]
+    );
 }
 
 #[test]

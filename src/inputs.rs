@@ -4,7 +4,7 @@
 
 use crate::model::PackageType;
 use crate::plan::Mode;
-use crate::policy::{self, Policy, Prerelease, SemverRange, TagSelection};
+use crate::policy::{self, KeepLatestPer, Policy, Prerelease, SemverRange, TagSelection};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -45,6 +45,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("registry-url", "https://ghcr.io"),
     input("config", ""),
     input("fail-on-error", "true"),
+    input("keep-latest-per", "all"),
 ];
 
 /// Inputs that hold for the whole run and cannot be set per `config` rule.
@@ -141,7 +142,7 @@ Offline, with no token and no network, plan against an exported versions file:
 Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
   exclude-tags tag-selection versions exclude-versions semver prerelease older-than
   deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
-  registry-url config fail-on-error
+  registry-url config fail-on-error keep-latest-per
 Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
   2 bad input.";
 
@@ -456,6 +457,11 @@ fn parse_rule(
         "untagged" => TagSelection::Untagged,
         _ => TagSelection::Any,
     };
+    let keep_latest_per = match choice("keep-latest-per", &["all", "major", "minor"])?.as_str() {
+        "major" => KeepLatestPer::Major,
+        "minor" => KeepLatestPer::Minor,
+        _ => KeepLatestPer::All,
+    };
     let prerelease = match choice("prerelease", &["any", "only", "exclude"])?.as_str() {
         "only" => Prerelease::Only,
         "exclude" => Prerelease::Exclude,
@@ -488,6 +494,7 @@ fn parse_rule(
         older_than: age("older-than")?,
         deleted_within: age("deleted-within")?,
         keep_latest: count("keep-latest")?,
+        keep_latest_per,
         min_versions_to_keep: count("min-versions-to-keep")?,
         delete_empty_package: parse_bool("delete-empty-package", &get("delete-empty-package"))
             .map_err(|e| err("delete-empty-package", e.problem))?,
@@ -510,6 +517,12 @@ fn parse_rule(
         return Err(err(
             "tag-selection",
             "`untagged` conflicts with `tags`: a version matching a tag is tagged".into(),
+        ));
+    }
+    if policy.keep_latest_per != KeepLatestPer::All && policy.keep_latest == 0 {
+        return Err(err(
+            "keep-latest-per",
+            "conflicts with `keep-latest` 0: it says how `keep-latest` counts (delete mode), so it needs `keep-latest`".into(),
         ));
     }
     match mode {
@@ -593,6 +606,7 @@ mod tests {
             ("semver", ">=1.0.0.1"),
             ("tags", "v1.["),
             ("registry-url", "ghcr.io"),
+            ("keep-latest-per", "patch"),
         ] {
             let error = settings(&with(&[(name, value)])).unwrap_err();
             assert!(error.input.ends_with(name), "{name}: {error}");
@@ -622,6 +636,15 @@ mod tests {
         assert_eq!(e.input, "tags");
         let e = settings(&with(&[("tags", "v1"), ("tag-selection", "untagged")])).unwrap_err();
         assert_eq!(e.input, "tag-selection");
+        let e = settings(&with(&[("keep-latest-per", "minor")])).unwrap_err();
+        assert!(
+            e.input == "keep-latest-per" && e.problem.contains("keep-latest"),
+            "{e}"
+        );
+        let s = settings(&with(&[("keep-latest-per", "Major"), ("keep-latest", "3")])).unwrap();
+        assert_eq!(s.rules[0].policy.keep_latest_per, KeepLatestPer::Major);
+        let s = settings(&with(&[("keep-latest-per", "all")])).unwrap();
+        assert_eq!(s.rules[0].policy.keep_latest_per, KeepLatestPer::All);
     }
 
     #[test]
@@ -638,6 +661,13 @@ mod tests {
             e.input == "config" && e.problem.contains("keep-lastest"),
             "{e}"
         );
+        let config = "rules:\n  - keep-latest: 2\n    keep-latest-per: minor\n  - packages: lib\n";
+        let s = settings(&with(&[("config", config)])).unwrap();
+        assert_eq!(s.rules[0].policy.keep_latest_per, KeepLatestPer::Minor);
+        assert_eq!(s.rules[1].policy.keep_latest_per, KeepLatestPer::All);
+        let config = "rules:\n  - keep-latest-per: major\n";
+        let e = settings(&with(&[("config", config)])).unwrap_err();
+        assert_eq!(e.input, "config rules[0]: keep-latest-per");
         let e = settings(&with(&[("config", "rules: [\n")])).unwrap_err();
         assert!(e.problem.contains("YAML"), "{e}");
         let e = settings(&with(&[("config", "rules:\n  - keep-latest: -2\n")])).unwrap_err();

@@ -5,7 +5,8 @@
 
 use crate::graph::{Graph, Relation};
 use crate::model::{PackageType, Timestamp, Version};
-use crate::policy::{Exclusion, Filter, Policy};
+use crate::policy::{Exclusion, Filter, Policy, ReleaseLine};
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -69,6 +70,8 @@ pub enum KeepReason {
     NotSelected(Filter),
     Excluded(Box<Exclusion>),
     KeepLatest(usize),
+    /// `keep-latest` counted within a group (`keep-latest-per` `major` or `minor`).
+    KeepLatestOf(usize, ReleaseLine),
     MinVersionsToKeep(usize),
     NeededBy {
         by: String,
@@ -120,6 +123,10 @@ impl KeepReason {
                 exclusion.input, exclusion.pattern, exclusion.matched
             ),
             KeepReason::KeepLatest(n) => format!("one of the {n} most recent (keep-latest)"),
+            KeepReason::KeepLatestOf(n, line) => format!(
+                "one of the {n} most recent of {line} (keep-latest-per {})",
+                line.per().as_str()
+            ),
             KeepReason::MinVersionsToKeep(n) => {
                 format!("the package keeps at least {n} versions (min-versions-to-keep)")
             }
@@ -147,7 +154,7 @@ impl KeepReason {
         match self {
             KeepReason::NotSelected(_) => "not selected",
             KeepReason::Excluded(_) => "excluded",
-            KeepReason::KeepLatest(_) => "keep-latest",
+            KeepReason::KeepLatest(_) | KeepReason::KeepLatestOf(..) => "keep-latest",
             KeepReason::MinVersionsToKeep(_) => "min-versions-to-keep",
             KeepReason::NeededBy { .. } => "needed by a kept version",
             KeepReason::LastVersion { .. } => "last version",
@@ -236,11 +243,24 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         indices
     };
 
-    for i in newest_first(&base, &|_| true)
-        .into_iter()
-        .take(policy.keep_latest)
-    {
-        base[i] = Verdict::Keep(KeepReason::KeepLatest(policy.keep_latest));
+    if policy.keep_latest > 0 {
+        // Counted within each group of selected versions (one group unless `keep-latest-per`).
+        let mut spared: HashMap<ReleaseLine, usize> = HashMap::new();
+        for i in newest_first(&base, &|_| true) {
+            let line = policy.release_line(&versions[i], package_type);
+            let count = spared.entry(line).or_default();
+            if *count == policy.keep_latest {
+                if line == ReleaseLine::All {
+                    break;
+                }
+                continue;
+            }
+            *count += 1;
+            base[i] = Verdict::Keep(match line {
+                ReleaseLine::All => KeepReason::KeepLatest(policy.keep_latest),
+                line => KeepReason::KeepLatestOf(policy.keep_latest, line),
+            });
+        }
     }
 
     let graph = match &containers {

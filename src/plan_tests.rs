@@ -1,6 +1,8 @@
 use super::*;
 use crate::graph::ManifestRefs;
-use crate::policy::{parse_globs, Prerelease, SemverRange, TagSelection};
+use crate::policy::{
+    parse_globs, KeepLatestPer, Prerelease, ReleaseLine, SemverRange, TagSelection,
+};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -578,6 +580,145 @@ fn keep_latest_spares_most_recent_selected_ids_breaking_ties() {
     );
     assert_eq!(acted_ids(&plan), vec![1, 2]);
     assert_eq!(verdict(&plan, 3), &Verdict::Keep(KeepReason::KeepLatest(1)));
+}
+
+#[test]
+fn keep_latest_per_minor_counts_within_each_release_line_backports_included() {
+    let policy = Policy {
+        keep_latest: 2,
+        keep_latest_per: KeepLatestPer::Minor,
+        ..Policy::default()
+    };
+    // Backports to 1.4 and 1.3 published after 2.0: each line keeps its own 2 most recent.
+    let plan = plan_npm(
+        vec![
+            v(1, "1.3.0", &[], 90),
+            v(2, "1.3.1", &[], 80),
+            v(3, "1.4.0", &[], 70),
+            v(4, "1.4.1", &[], 60),
+            v(5, "2.0.0", &[], 50),
+            v(6, "2.0.1", &[], 40),
+            v(7, "1.4.2", &[], 30), // backport after 2.0.x
+            v(8, "1.3.2", &[], 20), // backport after 2.0.x
+            v(9, "2.0.2", &[], 10),
+            v(10, "nightly", &[], 5),    // no semver: a group of its own
+            v(11, "1.4.3-rc.1", &[], 3), // a pre-release of 1.4: in 1.4.x
+        ],
+        &policy,
+    );
+    assert_eq!(acted_ids(&plan), vec![1, 3, 4, 5]);
+    let kept = |line| Verdict::Keep(KeepReason::KeepLatestOf(2, line));
+    assert_eq!(verdict(&plan, 2), &kept(ReleaseLine::Minor(1, 3)));
+    assert_eq!(verdict(&plan, 8), &kept(ReleaseLine::Minor(1, 3)));
+    assert_eq!(verdict(&plan, 7), &kept(ReleaseLine::Minor(1, 4)));
+    assert_eq!(verdict(&plan, 11), &kept(ReleaseLine::Minor(1, 4)));
+    assert_eq!(verdict(&plan, 6), &kept(ReleaseLine::Minor(2, 0)));
+    assert_eq!(verdict(&plan, 9), &kept(ReleaseLine::Minor(2, 0)));
+    assert_eq!(
+        verdict(&plan, 10),
+        &kept(ReleaseLine::Unversioned(KeepLatestPer::Minor))
+    );
+    assert_eq!(
+        verdict(&plan, 7).describe(Mode::Delete),
+        "one of the 2 most recent of 1.4.x (keep-latest-per minor)"
+    );
+    assert_eq!(
+        verdict(&plan, 10).describe(Mode::Delete),
+        "one of the 2 most recent of the versions without a semver version (keep-latest-per minor)"
+    );
+
+    // Per major: 1.x keeps its 2 most recent (the backports), 2.x its own.
+    let plan = plan_npm(
+        plan.versions.clone(),
+        &Policy {
+            keep_latest_per: KeepLatestPer::Major,
+            ..policy.clone()
+        },
+    );
+    assert_eq!(acted_ids(&plan), vec![1, 2, 3, 4, 5, 7]);
+    assert_eq!(
+        verdict(&plan, 8).describe(Mode::Delete),
+        "one of the 2 most recent of 1.x (keep-latest-per major)"
+    );
+    assert_eq!(verdict(&plan, 11), &kept(ReleaseLine::Major(1)));
+
+    // `all` (the default): the 2 most recent of everything selected, as before.
+    let plan = plan_npm(
+        plan.versions.clone(),
+        &Policy {
+            keep_latest_per: KeepLatestPer::All,
+            ..policy
+        },
+    );
+    assert_eq!(acted_ids(&plan), vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(
+        verdict(&plan, 10),
+        &Verdict::Keep(KeepReason::KeepLatest(2))
+    );
+}
+
+#[test]
+fn keep_latest_per_counts_only_selected_versions_and_guards_follow() {
+    // Not selected and excluded versions are in no group; min-versions-to-keep comes after.
+    let policy = Policy {
+        versions: globs("1.*"),
+        exclude_versions: globs("1.2.0"),
+        keep_latest: 1,
+        keep_latest_per: KeepLatestPer::Minor,
+        ..Policy::default()
+    };
+    let plan = plan_npm(
+        vec![
+            v(1, "1.1.0", &[], 60),
+            v(2, "1.1.1", &[], 50),
+            v(3, "1.2.0", &[], 5), // excluded: does not count in 1.2.x
+            v(4, "1.2.1", &[], 30),
+            v(5, "1.2.2", &[], 20),
+            v(6, "2.0.0", &[], 1), // not selected
+        ],
+        &policy,
+    );
+    assert_eq!(acted_ids(&plan), vec![1, 4]);
+    assert_eq!(
+        verdict(&plan, 5),
+        &Verdict::Keep(KeepReason::KeepLatestOf(1, ReleaseLine::Minor(1, 2)))
+    );
+    assert_eq!(verdict(&plan, 6), &not_selected(Filter::Versions));
+}
+
+#[test]
+fn keep_latest_per_groups_containers_by_their_highest_semver_tag() {
+    let policy = Policy {
+        keep_latest: 1,
+        keep_latest_per: KeepLatestPer::Minor,
+        ..Policy::default()
+    };
+    let plan = plan_container(
+        vec![
+            v(1, &digest('1'), &["v1.3.0", "1.3"], 60),
+            v(2, &digest('2'), &["1.3.1", "v1.4.0-rc.1"], 50), // highest: 1.4.0-rc.1
+            v(3, &digest('3'), &["1.4.0", "1.4", "1", "latest"], 40), // highest: 1.4.0
+            v(4, &digest('4'), &["v1.3.2"], 30),
+            v(5, &digest('5'), &["main", "sha-abc"], 20), // no semver tag
+            v(6, &digest('6'), &[], 10),                  // untagged: no semver either
+            v(7, &digest('7'), &["v2.0.0", "latest-2"], 70),
+        ],
+        &policy,
+    );
+    // 1.3.x: 1 and 4 (4 newer); 1.4.x: 2 and 3 (3 newer); 2.0.x: 7; no semver: 5 and 6.
+    assert_eq!(acted_ids(&plan), vec![1, 2, 5]);
+    let kept = |line| Verdict::Keep(KeepReason::KeepLatestOf(1, line));
+    assert_eq!(verdict(&plan, 4), &kept(ReleaseLine::Minor(1, 3)));
+    assert_eq!(verdict(&plan, 3), &kept(ReleaseLine::Minor(1, 4)));
+    assert_eq!(verdict(&plan, 7), &kept(ReleaseLine::Minor(2, 0)));
+    assert_eq!(
+        verdict(&plan, 6),
+        &kept(ReleaseLine::Unversioned(KeepLatestPer::Minor))
+    );
+    assert_eq!(
+        verdict(&plan, 3).describe(Mode::Delete),
+        "one of the 1 most recent of 1.4.x (keep-latest-per minor)"
+    );
 }
 
 #[test]
@@ -1539,7 +1680,18 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
         prop::option::weighted(0.3, prop::sample::select(&[0i64, 5, 15, 30][..])),
         prop::option::weighted(0.3, prop::sample::select(&[1i64, 7, 20][..])),
     );
-    let guards = (0usize..=5, 0usize..=5, any::<bool>());
+    let guards = (
+        0usize..=5,
+        prop::sample::select(
+            &[
+                KeepLatestPer::All,
+                KeepLatestPer::Major,
+                KeepLatestPer::Minor,
+            ][..],
+        ),
+        0usize..=5,
+        any::<bool>(),
+    );
     (filters, ages, guards).prop_map(
         |(
             (
@@ -1553,7 +1705,7 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
                 pre,
             ),
             (older_than, deleted_within),
-            (keep_latest, min_versions_to_keep, delete_empty_package),
+            (keep_latest, keep_latest_per, min_versions_to_keep, delete_empty_package),
         )| Policy {
             version_ids,
             tags,
@@ -1566,6 +1718,7 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
             older_than: older_than.map(|d| d * DAY),
             deleted_within: deleted_within.map(|d| d * DAY),
             keep_latest,
+            keep_latest_per,
             min_versions_to_keep,
             delete_empty_package,
         },
@@ -1665,7 +1818,8 @@ proptest! {
         }
     }
 
-    /// 2. The `keep_latest` most recent of the selected versions are never acted on.
+    /// 2. The `keep_latest` most recent of the selected versions of each group
+    /// (`keep-latest-per`: one group, or a release line each) are never acted on.
     #[test]
     fn prop_keep_latest_always_holds(
         raw in prop::collection::vec(raw_version(), 0..=40),
@@ -1680,9 +1834,16 @@ proptest! {
             .filter(|&i| is_selected(&policy, &plan.versions[i], package_type))
             .collect();
         selected.sort_by_key(|&i| std::cmp::Reverse(plan.versions[i].recency_key()));
-        for &i in selected.iter().take(policy.keep_latest) {
-            prop_assert!(!plan.decisions[i].verdict.is_act(), "version {:?}", plan.versions[i]);
-            prop_assert!(plan.decisions[i].selected);
+        let mut counted: HashMap<ReleaseLine, usize> = HashMap::new();
+        for &i in &selected {
+            let count = counted
+                .entry(policy.release_line(&plan.versions[i], package_type))
+                .or_default();
+            *count += 1;
+            if *count <= policy.keep_latest {
+                prop_assert!(!plan.decisions[i].verdict.is_act(), "version {:?}", plan.versions[i]);
+                prop_assert!(plan.decisions[i].selected);
+            }
         }
         for (i, decision) in plan.decisions.iter().enumerate() {
             prop_assert_eq!(decision.selected, selected.contains(&i));

@@ -23,6 +23,7 @@ pub struct Policy {
     /// Seconds; restore mode, compared with `deleted_at`.
     pub deleted_within: Option<i64>,
     pub keep_latest: usize,
+    pub keep_latest_per: KeepLatestPer,
     pub min_versions_to_keep: usize,
     pub delete_empty_package: bool,
 }
@@ -41,6 +42,60 @@ pub enum Prerelease {
     Any,
     Only,
     Exclude,
+}
+
+/// `keep-latest-per`: the groups of selected versions within which `keep-latest` counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum KeepLatestPer {
+    #[default]
+    All,
+    Major,
+    Minor,
+}
+
+impl KeepLatestPer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeepLatestPer::All => "all",
+            KeepLatestPer::Major => "major",
+            KeepLatestPer::Minor => "minor",
+        }
+    }
+}
+
+/// The group a version is counted in by `keep-latest`: a release line of its version (the
+/// name; for containers the highest semver tag), or the versions without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReleaseLine {
+    /// `keep-latest-per: all`: one group.
+    All,
+    Major(u64),
+    Minor(u64, u64),
+    /// No semver version: one group of their own, under this `keep-latest-per`.
+    Unversioned(KeepLatestPer),
+}
+
+impl ReleaseLine {
+    /// The input value that made the group.
+    pub fn per(self) -> KeepLatestPer {
+        match self {
+            ReleaseLine::All => KeepLatestPer::All,
+            ReleaseLine::Major(_) => KeepLatestPer::Major,
+            ReleaseLine::Minor(..) => KeepLatestPer::Minor,
+            ReleaseLine::Unversioned(per) => per,
+        }
+    }
+}
+
+impl std::fmt::Display for ReleaseLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReleaseLine::All => f.write_str("the selected versions"),
+            ReleaseLine::Major(major) => write!(f, "{major}.x"),
+            ReleaseLine::Minor(major, minor) => write!(f, "{major}.{minor}.x"),
+            ReleaseLine::Unversioned(_) => f.write_str("the versions without a semver version"),
+        }
+    }
 }
 
 /// The filter that a version did not pass, named as the input that holds it.
@@ -148,6 +203,23 @@ impl Policy {
             check(recent, Filter::DeletedWithin)?;
         }
         Ok(())
+    }
+}
+
+impl Policy {
+    /// The group `keep-latest` counts this version in (`keep-latest-per`).
+    pub fn release_line(&self, version: &Version, package_type: PackageType) -> ReleaseLine {
+        if self.keep_latest_per == KeepLatestPer::All {
+            return ReleaseLine::All;
+        }
+        let highest = version_semvers(version, package_type)
+            .into_iter()
+            .max_by(|a, b| a.cmp_precedence(b));
+        match (highest, self.keep_latest_per) {
+            (None, per) => ReleaseLine::Unversioned(per),
+            (Some(v), KeepLatestPer::Major) => ReleaseLine::Major(v.major),
+            (Some(v), _) => ReleaseLine::Minor(v.major, v.minor),
+        }
     }
 }
 

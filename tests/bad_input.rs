@@ -113,6 +113,17 @@ fn malformed_semver() {
 }
 
 #[test]
+fn keep_latest_per_values_and_its_conflict() {
+    refuse("keep-latest-per", "patch");
+    // `major` or `minor` says how keep-latest counts: without keep-latest it is a conflict.
+    refuse_with(
+        &[("keep-latest", "0"), ("keep-latest-per", "minor")],
+        "keep-latest-per",
+        "minor",
+    );
+}
+
+#[test]
 fn malformed_durations() {
     refuse("older-than", "3 days");
     refuse("older-than", "90x");

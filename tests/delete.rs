@@ -802,6 +802,93 @@ fn keep_latest_spares_the_newest_selected_versions_only() {
 }
 
 #[test]
+fn keep_latest_per_minor_keeps_the_latest_of_every_line_with_backports_published_later() {
+    // Oldest first, one day apart: the 1.3 and 1.4 backports come after the 2.0 releases.
+    let names = [
+        "1.3.0", "1.3.1", "1.4.0", "1.4.1", "2.0.0", "2.0.1", "1.4.2", "1.3.2", "2.0.2", "nightly",
+    ];
+    let (fake, ids) = npm_app(&names);
+
+    let result = npm_run(&fake)
+        .input("keep-latest", "2")
+        .input("keep-latest-per", "minor")
+        .run();
+
+    result.assert_success();
+    // 1.3.x keeps 1.3.2 and 1.3.1, 1.4.x keeps 1.4.2 and 1.4.1, 2.0.x keeps 2.0.2 and 2.0.1;
+    // `nightly` has no semver: a group of its own.
+    assert_deleted(&result, &fake, "npm", "app", &pick(&ids, &[0, 2, 4]));
+    assert_eq!(result.output_count("kept-count"), 7);
+    let kept_line = result
+        .stdout
+        .lines()
+        .find(|line| line.contains(&ids[6].to_string()))
+        .unwrap_or_else(|| panic!("no log line for 1.4.2:\n{}", result.logs()));
+    assert!(
+        kept_line.contains("one of the 2 most recent of 1.4.x (keep-latest-per minor)"),
+        "{kept_line}"
+    );
+    assert!(
+        result
+            .stdout
+            .contains("one of the 2 most recent of the versions without a semver version (keep-latest-per minor)"),
+        "{}",
+        result.logs()
+    );
+
+    // Per major, the same versions: 1.x keeps its 2 most recent (the backports), 2.x its own.
+    let (fake, ids) = npm_app(&names);
+    let result = npm_run(&fake)
+        .input("keep-latest", "2")
+        .input("keep-latest-per", "major")
+        .run();
+    result.assert_success();
+    assert_deleted(&result, &fake, "npm", "app", &pick(&ids, &[0, 1, 2, 3, 4]));
+    assert!(
+        result
+            .stdout
+            .contains("one of the 2 most recent of 1.x (keep-latest-per major)"),
+        "{}",
+        result.logs()
+    );
+}
+
+#[test]
+fn keep_latest_per_groups_containers_by_their_highest_semver_tag() {
+    let mut world = base_world();
+    let ids = add_tagged(
+        &mut world,
+        "container",
+        "app",
+        &[
+            (&["v1.3.0"], 9),               // 0: 1.3.x
+            (&["1.3.1", "v1.4.0-rc.1"], 8), // 1: 1.4.x (its highest tag)
+            (&["1.4.0", "1.4", "1"], 7),    // 2: 1.4.x
+            (&["v1.3.2"], 6),               // 3: 1.3.x
+            (&["main"], 5),                 // 4: no semver tag
+            (&["edge"], 4),                 // 5: no semver tag
+            (&["v2.0.0", "latest"], 3),     // 6: 2.0.x
+        ],
+    );
+    let fake = FakeGithub::start(world);
+
+    let result = container_run(&fake)
+        .input("keep-latest", "1")
+        .input("keep-latest-per", "minor")
+        .run();
+
+    result.assert_success();
+    assert_deleted(&result, &fake, "container", "app", &pick(&ids, &[0, 1, 4]));
+    assert!(
+        result
+            .stdout
+            .contains("one of the 1 most recent of 1.4.x (keep-latest-per minor)"),
+        "{}",
+        result.logs()
+    );
+}
+
+#[test]
 fn keep_latest_goes_by_created_at() {
     let mut world = base_world();
     let package = world.add_package(OWNER, "npm", "app");

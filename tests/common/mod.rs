@@ -39,7 +39,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-pub const INPUT_DEFAULTS: [(&str, &str); 24] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 25] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),
@@ -64,6 +64,7 @@ pub const INPUT_DEFAULTS: [(&str, &str); 24] = [
     ("registry-url", ""),
     ("config", ""),
     ("fail-on-error", "true"),
+    ("keep-latest-per", "all"),
 ];
 
 /// How long a run may take before the harness kills it and fails the test.

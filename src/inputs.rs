@@ -46,6 +46,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("config", ""),
     input("fail-on-error", "true"),
     input("keep-latest-per", "all"),
+    input("report-file", ""),
 ];
 
 /// Inputs that hold for the whole run and cannot be set per `config` rule.
@@ -56,6 +57,7 @@ const RUN_LEVEL: &[&str] = &[
     "dry-run",
     "max-deletions",
     "fail-on-error",
+    "report-file",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +116,8 @@ pub struct Settings {
     pub rules: Vec<Rule>,
     /// `--versions-file`: plan offline against this file.
     pub versions_file: Option<PathBuf>,
+    /// `report-file`: where the full JSON report goes, relative to the workspace.
+    pub report_file: Option<PathBuf>,
 }
 
 /// The raw input values, before validation.
@@ -138,11 +142,13 @@ By hand, each input is a flag:
 The token comes from GITHUB_TOKEN (or --token). Boolean flags may stand alone.
 Offline, with no token and no network, plan against an exported versions file:
   package-retention --versions-file versions.json --package-type npm --packages my-lib --keep-latest 2
+The full JSON report goes to --report-file PATH, a path inside GITHUB_WORKSPACE (the
+current directory when it is not set).
 
 Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
   exclude-tags tag-selection versions exclude-versions semver prerelease older-than
   deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
-  registry-url config fail-on-error keep-latest-per
+  registry-url config fail-on-error keep-latest-per report-file
 Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
   2 bad input.";
 
@@ -292,9 +298,42 @@ impl RawInputs {
             max_deletions,
             token,
             rules,
+            report_file: workspace_path("report-file", &self.value("report-file"))?,
             versions_file: self.versions_file,
         })
     }
+}
+
+/// A file input that names a path inside the workspace: relative, without `..`, or empty for
+/// none. An absolute path or one that climbs out is bad input (the runner maps only the
+/// workspace into the container, so anything else would be lost or land where it must not).
+pub fn workspace_path(name: &str, text: &str) -> Result<Option<PathBuf>, InputError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let path = PathBuf::from(text);
+    let escapes = path.components().any(|c| {
+        !matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    if escapes {
+        return Err(InputError::new(
+            name,
+            text,
+            "must be a path relative to the workspace (GITHUB_WORKSPACE) that stays inside it: no leading `/`, no `..`",
+        ));
+    }
+    if path.components().all(|c| c == std::path::Component::CurDir) || text.ends_with('/') {
+        return Err(InputError::new(
+            name,
+            text,
+            "must name a file, not a directory",
+        ));
+    }
+    Ok(Some(path))
 }
 
 fn invalid(raw: &RawInputs, name: &str, problem: &str) -> InputError {

@@ -17,6 +17,7 @@ mod report;
 mod run;
 
 use inputs::{Invocation, RawInputs};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(run::run(&settings, &api_url, tuning)))
     };
+    let report_file = ReportFile::of(&settings, env);
     let report = match result {
         Ok(report) => report,
         Err(error) => {
@@ -68,23 +70,48 @@ fn main() -> ExitCode {
                 budget_remaining: None,
                 counters: Default::default(),
             };
+            let tally = report::Tally::new(&nothing);
+            let written = report_file.and_then(|file| file.write(&tally));
+            let tally = tally.with_report_file(written);
             if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-                let _ = report::Tally::new(&nothing).emit_outputs(Some(&path));
+                let _ = tally.emit_outputs(Some(&path));
             }
             return ExitCode::FAILURE;
         }
     };
     let tally = report::Tally::new(&report);
     tally.log().print();
+    let mut broken = false;
+    let written = report_file.and_then(|file| {
+        let written = file.write(&tally);
+        broken |= written.is_none();
+        written
+    });
+    let tally = tally.with_report_file(written);
     let output_path = env("GITHUB_OUTPUT").filter(|p| !p.is_empty());
     match tally.emit_outputs(output_path.as_deref()) {
-        Ok(()) => {}
+        Ok(cuts) => {
+            for cut in cuts {
+                let whole = match tally.report_file() {
+                    Some(path) => format!("the report file `{path}` holds all of them"),
+                    None => "set the `report-file` input to keep all of them".to_string(),
+                };
+                commands::print_warning(
+                    commands::TITLE,
+                    &format!(
+                        "output `{}` holds the first {} of {} entries: GitHub refuses a step output over 1 MiB, so it stops at 1,000,000 bytes (output `truncated` is true); {whole}",
+                        cut.output, cut.kept, cut.total
+                    ),
+                );
+            }
+        }
         Err(error) => {
+            broken = true;
             commands::print_error(
                 commands::TITLE,
-                &format!("cannot write GITHUB_OUTPUT: {error}"),
+                &format!("cannot write GITHUB_OUTPUT: {error}. Every version id changed follows, and the job summary has them too"),
             );
-            return ExitCode::FAILURE;
+            tally.changed_ids_log().print();
         }
     }
     let summary = tally.summary(model::now(), &web_origin(env));
@@ -100,10 +127,47 @@ fn main() -> ExitCode {
         None => print!("\n{summary}"),
     }
     let failed = tally.failed_count() > 0 || tally.problems().next().is_some();
-    if failed && settings.fail_on_error {
+    if broken || (failed && settings.fail_on_error) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The `report-file` input: where it goes on disk, and how the workflow names it.
+struct ReportFile {
+    /// In the workspace (`GITHUB_WORKSPACE`, else the current directory).
+    on_disk: PathBuf,
+    /// As given: relative to the workspace, which is how later steps (outside the container)
+    /// find it.
+    named: String,
+}
+
+impl ReportFile {
+    fn of(settings: &inputs::Settings, env: impl Fn(&str) -> Option<String>) -> Option<ReportFile> {
+        let relative = settings.report_file.as_ref()?;
+        let workspace = env("GITHUB_WORKSPACE")
+            .filter(|w| !w.trim().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Some(ReportFile {
+            on_disk: workspace.join(relative),
+            named: relative.display().to_string(),
+        })
+    }
+
+    /// Writes the report; its name when written, else an error annotation and `None`.
+    fn write(self, tally: &report::Tally) -> Option<String> {
+        match tally.write_report_file(&self.on_disk) {
+            Ok(()) => Some(self.named),
+            Err(error) => {
+                commands::print_error(
+                    commands::TITLE,
+                    &format!("cannot write report-file `{}`: {error}", self.named),
+                );
+                None
+            }
+        }
     }
 }
 

@@ -178,6 +178,8 @@ fn run_binary(args: &[&str], output_file: Option<&Path>) -> Output {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .current_dir(ROOT)
+        // A `--report-file` given by a test lands in the temporary directory, not the checkout.
+        .env("GITHUB_WORKSPACE", std::env::temp_dir())
         .stdin(Stdio::null());
     if let Some(file) = output_file {
         command.env("GITHUB_OUTPUT", file);

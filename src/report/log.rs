@@ -53,7 +53,7 @@ impl Tally<'_> {
                 }
                 if hidden > 0 {
                     log.line(&format!(
-                        "… and {hidden} more (the outputs list every version changed)"
+                        "… and {hidden} more (`report-file` lists every version)"
                     ));
                 }
             });
@@ -102,6 +102,38 @@ impl Tally<'_> {
                 load(&c.rate_limited),
                 load(&c.retried)
             ));
+        }
+        log
+    }
+
+    /// Every id changed, all of them, per package (for when the outputs could not be written).
+    pub fn changed_ids_log(&self) -> Log {
+        let mut log = Log::new();
+        let changed = match (self.report.mode, self.report.dry_run) {
+            (crate::plan::Mode::Delete, false) => "deleted",
+            (crate::plan::Mode::Delete, true) => "that would be deleted",
+            (crate::plan::Mode::Restore, false) => "restored",
+            (crate::plan::Mode::Restore, true) => "that would be restored",
+        };
+        for package in &self.report.packages {
+            let ids: Vec<String> = self
+                .with(Fate::Changed)
+                .filter(|e| std::ptr::eq(e.package, package))
+                .map(|e| e.version.id.to_string())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            log.line(&format!(
+                "Version ids {changed} in {} {} of {} ({}):",
+                package.package_type,
+                package.name,
+                package.owner,
+                ids.len()
+            ));
+            for chunk in ids.chunks(100) {
+                log.line(&chunk.join(","));
+            }
         }
         log
     }

@@ -1,6 +1,8 @@
 //! Telling what happened: the tally of every version's fate, shared by the step outputs
-//! (`outputs.rs`), the log (`log.rs`) and the job summary (`summary.rs`).
+//! (`outputs.rs`), the report file (`file.rs`), the log (`log.rs`) and the job summary
+//! (`summary.rs`).
 
+mod file;
 mod log;
 mod outputs;
 mod summary;
@@ -69,6 +71,8 @@ impl Entry<'_> {
 pub struct Tally<'a> {
     report: &'a RunReport,
     entries: Vec<Entry<'a>>,
+    /// The `report-file` written, as the workflow names it (relative to the workspace).
+    report_file: Option<String>,
 }
 
 impl<'a> Tally<'a> {
@@ -118,7 +122,22 @@ impl<'a> Tally<'a> {
                 });
             }
         }
-        Tally { report, entries }
+        Tally {
+            report,
+            entries,
+            report_file: None,
+        }
+    }
+
+    /// The `report-file` written, as the workflow names it.
+    pub fn report_file(&self) -> Option<&str> {
+        self.report_file.as_deref()
+    }
+
+    /// Names the `report-file` written, for the outputs and the summary.
+    pub fn with_report_file(mut self, report_file: Option<String>) -> Self {
+        self.report_file = report_file;
+        self
     }
 
     fn with(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {

@@ -1,5 +1,7 @@
 //! The step outputs: every output of `action.yml`, written straight to `GITHUB_OUTPUT` as heredocs
-//! with a random delimiter (or printed as `name=value` lines on a laptop), redacted.
+//! with a random delimiter (or printed as `name=value` lines on a laptop), redacted, each at most
+//! 1,000,000 bytes (GitHub refuses a step output over 1 MiB): a list keeps its first entries that
+//! fit, and `truncated` says so.
 
 use super::{open_append, Entry, Fate, Tally};
 use crate::model::format_timestamp;
@@ -8,28 +10,43 @@ use crate::redact;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
+/// The longest value any output has: GitHub refuses a step output over 1 MiB.
+pub const OUTPUT_LIMIT: usize = 1_000_000;
+
+/// A list output cut to fit [`OUTPUT_LIMIT`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    pub output: &'static str,
+    pub kept: usize,
+    pub total: usize,
+}
+
 impl Tally<'_> {
-    /// The outputs to `GITHUB_OUTPUT` when the runner gives one, else printed.
-    pub fn emit_outputs(&self, github_output: Option<&str>) -> io::Result<()> {
+    /// The outputs to `GITHUB_OUTPUT` when the runner gives one, else printed; the lists that
+    /// had to be cut come back.
+    pub fn emit_outputs(&self, github_output: Option<&str>) -> io::Result<Vec<Cut>> {
         match github_output {
             Some(path) => {
                 let mut file = io::BufWriter::new(open_append(path)?);
-                self.write_outputs(&mut file, true)?;
-                file.flush()
+                let cuts = self.write_outputs(&mut file, true)?;
+                file.flush()?;
+                Ok(cuts)
             }
             None => {
                 let mut stdout = io::BufWriter::new(io::stdout().lock());
                 writeln!(stdout, "\nOutputs:")?;
-                self.write_outputs(&mut stdout, false)?;
-                stdout.flush()
+                let cuts = self.write_outputs(&mut stdout, false)?;
+                stdout.flush()?;
+                Ok(cuts)
             }
         }
     }
 
     /// Writes every output of the action, in `action.yml`'s order, straight to `out`: as
     /// `GITHUB_OUTPUT` heredocs with a random delimiter, or as `name=value` lines to print. The
-    /// JSON lists go out an entry at a time (at 100,000 versions they are megabytes).
-    pub fn write_outputs(&self, out: &mut impl Write, heredoc: bool) -> io::Result<()> {
+    /// JSON lists go out an entry at a time (at 100,000 versions they are megabytes), each list
+    /// stopping before the entry that would take it over [`OUTPUT_LIMIT`].
+    pub fn write_outputs(&self, out: &mut impl Write, heredoc: bool) -> io::Result<Vec<Cut>> {
         let (deleted, restored) = match self.report.mode {
             Mode::Delete => (Some(Fate::Changed), None),
             Mode::Restore => (None, Some(Fate::Changed)),
@@ -45,44 +62,106 @@ impl Tally<'_> {
         for (name, number) in numbers {
             output(out, heredoc, name, |w| write!(w, "{number}"))?;
         }
-        output(out, heredoc, "deleted", |w| self.write_json(w, deleted))?;
-        output(out, heredoc, "restored", |w| self.write_json(w, restored))?;
-        output(out, heredoc, "failed", |w| {
-            self.write_json(w, Some(Fate::Failed))
-        })?;
-        output(out, heredoc, "version-ids", |w| {
-            for (i, entry) in self.with(Fate::Changed).enumerate() {
-                let comma = if i == 0 { "" } else { "," };
-                write!(w, "{comma}{}", entry.version.id)?;
+        let mut cuts = Vec::new();
+        let lists = [
+            ("deleted", deleted),
+            ("restored", restored),
+            ("failed", Some(Fate::Failed)),
+        ];
+        for (name, fate) in lists {
+            let mut kept = 0;
+            output(out, heredoc, name, |w| {
+                kept = self.write_json(w, fate)?;
+                Ok(())
+            })?;
+            let total = fate.map_or(0, |fate| self.count(fate));
+            if kept < total {
+                cuts.push(Cut {
+                    output: name,
+                    kept,
+                    total,
+                });
             }
+        }
+        let mut kept = 0;
+        output(out, heredoc, "version-ids", |w| {
+            kept = self.write_ids(w)?;
             Ok(())
-        })
+        })?;
+        let total = self.count(Fate::Changed);
+        if kept < total {
+            cuts.push(Cut {
+                output: "version-ids",
+                kept,
+                total,
+            });
+        }
+        let truncated = !cuts.is_empty();
+        output(out, heredoc, "truncated", |w| write!(w, "{truncated}"))?;
+        output(out, heredoc, "report-file", |w| {
+            w.write_all(self.report_file.as_deref().unwrap_or("").as_bytes())
+        })?;
+        Ok(cuts)
     }
 
-    /// A JSON array of the versions that came to `fate` (failures with status and message).
-    fn write_json(&self, w: &mut dyn Write, fate: Option<Fate>) -> io::Result<()> {
+    /// A JSON array of the versions that came to `fate` (failures with status and message): its
+    /// first entries that fit in [`OUTPUT_LIMIT`]. Returns how many were written.
+    fn write_json(&self, w: &mut dyn Write, fate: Option<Fate>) -> io::Result<usize> {
         w.write_all(b"[")?;
-        for (i, entry) in fate
-            .into_iter()
-            .flat_map(|fate| self.with(fate))
-            .enumerate()
-        {
-            if i > 0 {
+        let mut written = 2; // the brackets
+        let mut kept = 0;
+        for entry in fate.into_iter().flat_map(|fate| self.with(fate)) {
+            // Names, tags and messages come from the server, which may echo the token.
+            let text = redact::clean(&output_json(entry).to_string()).into_owned();
+            let comma = usize::from(kept > 0);
+            if written + comma + text.len() > OUTPUT_LIMIT {
+                break;
+            }
+            if kept > 0 {
                 w.write_all(b",")?;
             }
-            let mut value = version_json(entry);
-            if let Some((status, message)) = entry.failure {
-                value["status"] = json!(status);
-                value["message"] = json!(message);
-            }
-            // Names, tags and messages come from the server, which may echo the token.
-            w.write_all(redact::clean(&value.to_string()).as_bytes())?;
+            w.write_all(text.as_bytes())?;
+            written += comma + text.len();
+            kept += 1;
         }
-        w.write_all(b"]")
+        w.write_all(b"]")?;
+        Ok(kept)
+    }
+
+    /// The ids changed, comma-separated: the first whole ids that fit in [`OUTPUT_LIMIT`].
+    /// Returns how many were written.
+    fn write_ids(&self, w: &mut dyn Write) -> io::Result<usize> {
+        let mut written = 0;
+        let mut kept = 0;
+        for entry in self.with(Fate::Changed) {
+            let id = entry.version.id.to_string();
+            let comma = usize::from(kept > 0);
+            if written + comma + id.len() > OUTPUT_LIMIT {
+                break;
+            }
+            if kept > 0 {
+                w.write_all(b",")?;
+            }
+            w.write_all(id.as_bytes())?;
+            written += comma + id.len();
+            kept += 1;
+        }
+        Ok(kept)
     }
 }
 
-fn version_json(entry: &Entry) -> Value {
+/// An entry of the `deleted`, `restored` and `failed` outputs.
+fn output_json(entry: &Entry) -> Value {
+    let mut value = version_json(entry);
+    if let Some((status, message)) = entry.failure {
+        value["status"] = json!(status);
+        value["message"] = json!(message);
+    }
+    value
+}
+
+/// A version as the outputs and the report file give it.
+pub(super) fn version_json(entry: &Entry) -> Value {
     json!({
         "package": entry.package.name,
         "package_type": entry.package.package_type.as_str(),

@@ -215,15 +215,22 @@ impl Tally<'_> {
                 );
             }
             if cut > 0 {
-                let _ = writeln!(
-                    table,
-                    "\n… and {cut} more: the `{}` output lists them all.",
-                    if report.mode == Mode::Delete {
-                        "deleted"
-                    } else {
-                        "restored"
-                    }
-                );
+                let output = if report.mode == Mode::Delete {
+                    "deleted"
+                } else {
+                    "restored"
+                };
+                let _ = match &self.report_file {
+                    Some(path) => writeln!(
+                        table,
+                        "\n… and {cut} more: the report file {} lists them all.",
+                        markdown::code(path)
+                    ),
+                    None => writeln!(
+                        table,
+                        "\n… and {cut} more: the `{output}` output lists them (up to 1,000,000 bytes; `report-file` keeps them all)."
+                    ),
+                };
             }
             fold(&mut out, &title, &table, changed.len() > 20);
         }

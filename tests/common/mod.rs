@@ -39,7 +39,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-pub const INPUT_DEFAULTS: [(&str, &str); 25] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 26] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),
@@ -65,6 +65,7 @@ pub const INPUT_DEFAULTS: [(&str, &str); 25] = [
     ("config", ""),
     ("fail-on-error", "true"),
     ("keep-latest-per", "all"),
+    ("report-file", ""),
 ];
 
 /// How long a run may take before the harness kills it and fails the test.

@@ -6,9 +6,14 @@
 //! Two octocrab clients share one HTTPS transport: the API one, built with octocrab's own layers
 //! for the base URI, the token (only to the API's origin) and the default headers; and a bare one
 //! for the registry. Both send exactly one `User-Agent`, ours ([`UserAgentLayer`]).
+//!
+//! It also decides where requests may go at all (the API's and the registries' origins) and how
+//! big an answer may be (read as a stream, cut at the limit); a request that cannot succeed is
+//! not retried.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use http::{HeaderMap, Method, StatusCode};
+use http_body_util::combinators::BoxBody;
 use http_body_util::BodyExt;
 use octocrab::service::middleware::{
     auth_header::AuthHeaderLayer, base_uri::BaseUriLayer, extra_headers::ExtraHeadersLayer,
@@ -77,7 +82,96 @@ impl Tuning {
     }
 }
 
-/// An HTTP answer, body read whole.
+/// The largest API answer body read; a longer one is an error.
+pub const API_BODY_LIMIT: usize = 32 << 20;
+
+/// The largest registry answer body (manifests, tokens) read; a longer one is an error.
+pub const REGISTRY_BODY_LIMIT: usize = 4 << 20;
+
+/// Scheme, host and port of a URL: the unit the token is trusted to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The origin of an absolute `http`/`https` URL.
+    pub fn of(url: &str) -> Result<Origin> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| anyhow!("{url:?} is not a valid URL"))?;
+        let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => bail!("{url:?} is not an http(s) URL"),
+        };
+        let host = uri
+            .host()
+            .filter(|host| !host.is_empty())
+            .ok_or_else(|| anyhow!("{url:?} names no host"))?
+            .to_ascii_lowercase();
+        Ok(Origin {
+            scheme,
+            host,
+            port: uri.port_u16().unwrap_or(default_port),
+        })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// `localhost`, `127.0.0.0/8` or `::1`: a server on this machine.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// Whether a registry's token endpoint (`realm`) may be given the token: only on the registry
+/// URL's own origin; never over plain http when the registry is https (a loopback registry
+/// aside, as a test setup has it); never on another host.
+pub fn check_realm(registry_url: &str, realm: &str) -> Result<()> {
+    let registry = Origin::of(registry_url)?;
+    let realm_origin = Origin::of(realm)
+        .map_err(|error| anyhow!("the registry's token realm is refused: {error}"))?;
+    if realm_origin.host != registry.host {
+        bail!(
+            "the registry's token realm {realm:?} is on another host than the registry ({registry}): the token is not sent there"
+        );
+    }
+    if registry.is_https() && !realm_origin.is_https() && !registry.is_loopback() {
+        bail!(
+            "the registry's token realm {realm:?} is plain http while the registry is https: the token is not sent there"
+        );
+    }
+    if realm_origin.port != registry.port && realm_origin.scheme == registry.scheme {
+        bail!(
+            "the registry's token realm {realm:?} is on another port than the registry ({registry}): the token is not sent there"
+        );
+    }
+    Ok(())
+}
+
+/// Why an attempt failed: worth another try, or never going to succeed.
+enum Failure {
+    Transient(anyhow::Error),
+    Final(anyhow::Error),
+}
+
+/// An HTTP answer, body read whole (up to its limit).
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
@@ -340,6 +434,8 @@ fn registry_octocrab(transport: Transport) -> Octocrab {
 pub struct Client {
     api: Octocrab,
     registry: Octocrab,
+    /// Where requests may go: the API's origin first, then each registry's.
+    origins: Vec<Origin>,
     token: String,
     tuning: Tuning,
     pacer: Pacer,
@@ -355,9 +451,23 @@ enum Target {
 }
 
 impl Client {
-    pub fn new(api_url: &str, token: &str, tuning: Tuning) -> Result<Client> {
+    /// A client for the API at `api_url` that sends requests there and to `registry_urls` only.
+    pub fn new(
+        api_url: &str,
+        registry_urls: &[&str],
+        token: &str,
+        tuning: Tuning,
+    ) -> Result<Client> {
+        let mut origins = vec![Origin::of(api_url).context("GITHUB_API_URL")?];
+        for url in registry_urls {
+            let origin = Origin::of(url).context("registry-url")?;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
         let transport = transport()?;
         Ok(Client {
+            origins,
             api: api_octocrab(transport.clone(), api_url, token)?,
             registry: registry_octocrab(transport),
             token: token.to_string(),
@@ -396,6 +506,19 @@ impl Client {
         &self.token
     }
 
+    /// Ok when `url` is on the API's origin (a `Link` to follow); else the error that says why
+    /// it is not followed.
+    pub fn check_api_origin(&self, url: &str) -> Result<()> {
+        let origin = Origin::of(url)?;
+        if origin != self.origins[0] {
+            bail!(
+                "{url:?} is not on the API's origin ({}): it is not followed, and the token is not sent there",
+                self.origins[0]
+            );
+        }
+        Ok(())
+    }
+
     /// The cap on API requests in flight.
     pub fn max_in_flight(&self) -> usize {
         self.tuning.max_in_flight
@@ -408,6 +531,19 @@ impl Client {
         headers: Vec<(http::HeaderName, String)>,
         target: Target,
     ) -> Result<Answer> {
+        // An API path is completed by the base URI: it is on the API's origin.
+        let on_api_path = target == Target::Api && url.starts_with('/');
+        let refused = match Origin::of(url) {
+            _ if on_api_path => None,
+            Ok(origin) if self.origins.contains(&origin) => None,
+            Ok(origin) => Some(anyhow!(
+                "{origin} is neither the API's origin nor a registry's: no request is sent there"
+            )),
+            Err(error) => Some(error),
+        };
+        if let Some(error) = refused {
+            return Err(error.context(format!("{method} {url} refused")));
+        }
         let points = if method == Method::GET { 1.0 } else { 5.0 };
         let mut failures = 0u32;
         let mut rate_limit_waits = 0u32;
@@ -454,7 +590,10 @@ impl Client {
                         None => return Ok(answer),
                     }
                 }
-                Ok(Err(error)) => error,
+                Ok(Err(Failure::Transient(error))) => error,
+                Ok(Err(Failure::Final(error))) => {
+                    return Err(error.context(format!("{method} {url} cannot succeed")))
+                }
                 Err(_) => anyhow!(
                     "no answer within {}s",
                     self.tuning.request_timeout.as_secs()
@@ -490,14 +629,17 @@ impl Client {
         url: &str,
         headers: &[(http::HeaderName, String)],
         target: Target,
-    ) -> Result<Answer> {
+    ) -> Result<Answer, Failure> {
         let mut request = http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(name, value);
         }
+        // An invalid URL or header never becomes valid by trying again.
         let request = request
             .body(OctoBody::from(String::new()))
-            .context("could not build the request")?;
+            .map_err(|error| {
+                Failure::Final(anyhow!("the request is invalid (a URL or header): {error}"))
+            })?;
         let octocrab = match target {
             Target::Api => &self.api,
             Target::Registry => &self.registry,
@@ -505,19 +647,54 @@ impl Client {
         let response = octocrab
             .execute(request)
             .await
-            .map_err(|error| anyhow!("connection failed: {error}"))?;
+            .map_err(|error| Failure::Transient(anyhow!("connection failed: {error}")))?;
         let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|error| anyhow!("the answer broke off: {error}"))?
-            .to_bytes();
+        let limit = match target {
+            Target::Api => API_BODY_LIMIT,
+            Target::Registry => REGISTRY_BODY_LIMIT,
+        };
+        let body = read_limited(body, &parts.headers, limit).await?;
         Ok(Answer {
             status: parts.status,
             headers: parts.headers,
             body,
         })
     }
+}
+
+/// Reads a body as it streams in, and stops with an error as soon as it (or its announced
+/// `content-length`) passes `limit` bytes: no body is ever held beyond the limit.
+async fn read_limited<E: std::fmt::Display>(
+    mut body: BoxBody<bytes::Bytes, E>,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<bytes::Bytes, Failure> {
+    let too_big = || {
+        Failure::Final(anyhow!(
+            "the answer's body is over the {} MiB limit",
+            limit >> 20
+        ))
+    };
+    let announced = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(announced.unwrap_or(0) as usize);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            Failure::Transient(anyhow!("the answer broke off: {error}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes.into())
 }
 
 /// A fraction in [0, 1) from the standard library's per-process random keys.
@@ -532,4 +709,78 @@ pub fn random_hex() -> String {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u8(0);
     format!("{:016x}", hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full, StreamBody};
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        let api = Origin::of("https://api.github.com").unwrap();
+        assert_eq!(api, Origin::of("https://API.github.com:443/x?page=2").unwrap());
+        assert_ne!(api, Origin::of("http://api.github.com").unwrap());
+        assert_ne!(api, Origin::of("https://api.github.com:8443").unwrap());
+        assert_ne!(api, Origin::of("https://api.github.com.evil.example").unwrap());
+        assert!(Origin::of("ftp://api.github.com").is_err());
+        assert!(Origin::of("/relative/path").is_err());
+        assert!(Origin::of("https://exa mple.com").is_err());
+        assert!(Origin::of("http://127.0.0.1:9").unwrap().is_loopback());
+        assert!(Origin::of("http://[::1]:9").unwrap().is_loopback());
+        assert!(!Origin::of("https://ghcr.io").unwrap().is_loopback());
+    }
+
+    #[test]
+    fn a_realm_must_be_on_the_registry_origin() {
+        check_realm("https://ghcr.io", "https://ghcr.io/token").unwrap();
+        check_realm("https://ghcr.io/", "https://GHCR.io:443/token").unwrap();
+        let other_host = check_realm("https://ghcr.io", "https://evil.example/token");
+        assert!(format!("{:#}", other_host.unwrap_err()).contains("another host"));
+        let plain = check_realm("https://ghcr.io", "http://ghcr.io/token");
+        assert!(format!("{:#}", plain.unwrap_err()).contains("plain http"));
+        let port = check_realm("https://ghcr.io", "https://ghcr.io:8443/token");
+        assert!(format!("{:#}", port.unwrap_err()).contains("another port"));
+        assert!(check_realm("https://ghcr.io", "not a url").is_err());
+        // A registry on this machine (a test setup) may use plain http for its realm.
+        check_realm("https://127.0.0.1:5000", "http://127.0.0.1:5000/token").unwrap();
+    }
+
+    fn boxed<B>(body: B) -> BoxBody<bytes::Bytes, String>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + Sync + 'static,
+        B::Error: std::fmt::Display,
+    {
+        body.map_err(|e| e.to_string()).boxed()
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_their_limit_only() {
+        let small = boxed(Full::new(bytes::Bytes::from_static(b"[1,2]")));
+        let read = read_limited(small, &HeaderMap::new(), 16).await;
+        assert_eq!(read.ok().unwrap(), bytes::Bytes::from_static(b"[1,2]"));
+
+        // An endless stream stops at the limit, not at the end.
+        let chunks = futures::stream::repeat_with(|| {
+            Ok::<_, std::convert::Infallible>(http_body::Frame::data(bytes::Bytes::from(
+                vec![b' '; 1024],
+            )))
+        });
+        let endless = boxed(StreamBody::new(chunks));
+        match read_limited(endless, &HeaderMap::new(), 64 * 1024).await {
+            Err(Failure::Final(error)) => assert!(error.to_string().contains("limit")),
+            _ => panic!("an endless body must be a final error"),
+        }
+
+        // An announced length over the limit is refused before reading anything.
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_LENGTH, "1073741824".parse().unwrap());
+        let pending = boxed(StreamBody::new(futures::stream::pending::<
+            Result<http_body::Frame<bytes::Bytes>, std::convert::Infallible>,
+        >()));
+        assert!(matches!(
+            read_limited(pending, &headers, 1024).await,
+            Err(Failure::Final(_))
+        ));
+    }
 }

@@ -235,9 +235,10 @@ impl RawInputs {
         }
     }
 
+    /// Validates every input; `read_file` reads a `config` path (see [`read_config_file`]).
     pub fn into_settings(
         self,
-        read_file: impl Fn(&str) -> Option<String>,
+        read_file: impl Fn(&str) -> Result<String, String>,
     ) -> Result<Settings, InputError> {
         let offline = self.versions_file.is_some();
         let mode = match self.value("mode").trim().to_ascii_lowercase().as_str() {
@@ -276,12 +277,14 @@ impl RawInputs {
         let rules = if config.trim().is_empty() {
             vec![parse_rule(&defaults, mode, offline, "")?]
         } else {
-            let text = match config.trim() {
-                path if !path.contains('\n') && !path.contains(':') => read_file(path)
-                    .ok_or_else(|| InputError::new("config", path, "no such file to read"))?,
-                _ => config.clone(),
+            let (text, shown) = match config.trim() {
+                path if !path.contains('\n') && !path.contains(':') => (
+                    read_file(path).map_err(|problem| InputError::new("config", path, problem))?,
+                    path.to_string(),
+                ),
+                _ => (config.clone(), "(inline YAML)".to_string()),
             };
-            config_rules(&text)?
+            config_rules(&text, &shown)?
                 .into_iter()
                 .enumerate()
                 .map(|(index, overrides)| {
@@ -362,18 +365,64 @@ fn parse_count(name: &str, text: &str) -> Result<usize, InputError> {
         .map_err(|_| InputError::new(name, text, "must be a whole number, 0 or more"))
 }
 
-/// The `config` YAML: `rules:` (or a bare list) of maps from input names to values.
-fn config_rules(text: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
-    let bad = |problem: String| InputError::new("config", text.trim(), problem);
-    let document: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|error| bad(format!("is not valid YAML: {error}")))?;
+/// The largest `config` file read.
+pub const CONFIG_FILE_LIMIT: u64 = 1 << 20;
+
+/// Reads a `config` path: a regular file (not a FIFO, a device or a directory) under
+/// [`CONFIG_FILE_LIMIT`], read no further than the limit. The error says why, never what is in it.
+pub fn read_config_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let too_big = || format!("is over the {} MiB limit of a config file", CONFIG_FILE_LIMIT >> 20);
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot be read: {error}"))?;
+    if !metadata.is_file() {
+        return Err("is not a regular file (a FIFO, device or directory is refused)".into());
+    }
+    if metadata.len() > CONFIG_FILE_LIMIT {
+        return Err(too_big());
+    }
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot be read: {error}"))?;
+    let mut bytes = Vec::new();
+    file.take(CONFIG_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot be read: {error}"))?;
+    if bytes.len() as u64 > CONFIG_FILE_LIMIT {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
+}
+
+/// A key of the `config` YAML as it may be shown: a name shaped like an input, or nothing (a
+/// key could be anything from a file that is not a config at all).
+fn shown_key(key: &str) -> String {
+    let input_like = !key.is_empty()
+        && key.len() <= 40
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if input_like {
+        format!("`{key}`")
+    } else {
+        "(not shown: not the name of an input)".to_string()
+    }
+}
+
+/// The `config` YAML: `rules:` (or a bare list) of maps from input names to values. Errors
+/// show `shown` (the path, or that it was inline) and a line number, never the content.
+fn config_rules(text: &str, shown: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
+    let bad = |problem: String| InputError::new("config", shown, problem);
+    let document: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
+        bad(match error.location() {
+            Some(at) => format!("line {}: is not valid YAML", at.line()),
+            None => "is not valid YAML".to_string(),
+        })
+    })?;
     let rules = match document {
         serde_yaml::Value::Sequence(rules) => rules,
         serde_yaml::Value::Mapping(mut top) => {
             if let Some(key) = top.keys().find(|k| k.as_str() != Some("rules")) {
                 return Err(bad(format!(
                     "unknown top-level key {}; expected `rules`",
-                    yaml_text(key)
+                    shown_key(key.as_str().unwrap_or(""))
                 )));
             }
             match top.remove("rules") {
@@ -400,7 +449,10 @@ fn config_rules(text: &str) -> Result<Vec<BTreeMap<String, String>>, InputError>
                         .ok_or_else(|| bad(format!("rules[{index}] has a key that is not text")))?
                         .to_string();
                     if !INPUTS.iter().any(|s| s.name == key) {
-                        return Err(bad(format!("rules[{index}] has an unknown key `{key}`")));
+                        return Err(bad(format!(
+                            "rules[{index}] has an unknown key {}",
+                            shown_key(&key)
+                        )));
                     }
                     if RUN_LEVEL.contains(&key.as_str()) {
                         return Err(bad(format!(
@@ -487,9 +539,15 @@ fn parse_rule(
             "name at least one package (names or globs)".into(),
         ));
     }
-    for name in packages.iter().filter(|n| policy::is_glob(n)) {
-        glob::Pattern::new(name)
-            .map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
+    for name in &packages {
+        let glob = policy::is_glob(name);
+        if let Some(problem) = crate::model::package_name_problem(name, glob) {
+            return Err(err("packages", format!("{name:?} is not a package name: {problem}")));
+        }
+        if glob {
+            glob::Pattern::new(name)
+                .map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
+        }
     }
     let tag_selection = match choice("tag-selection", &["any", "tagged", "untagged"])?.as_str() {
         "tagged" => TagSelection::Tagged,
@@ -611,7 +669,7 @@ mod tests {
         else {
             panic!("no help without flags");
         };
-        raw.into_settings(|_| None)
+        raw.into_settings(|_| Err("no files here".into()))
     }
 
     const BASE: &[(&str, &str)] = &[("token", "t"), ("owner", "acme"), ("packages", "app")];
@@ -735,9 +793,77 @@ mod tests {
         else {
             panic!()
         };
-        let s = raw.into_settings(|_| None).unwrap();
+        let s = raw.into_settings(|_| Err("no files here".into())).unwrap();
         assert!(s.dry_run);
         assert_eq!(s.token, "tok");
         assert_eq!(s.rules[0].policy.keep_latest, 5);
+    }
+
+    #[test]
+    fn package_names_github_never_gives_are_bad_input() {
+        for name in [".", "..", "a/../b", "a//b", "/app", "app\n::warning::x", "a b", "a%2Fb", "a|b", "a`b", "<b>"] {
+            let error = settings(&with(&[("packages", name)])).unwrap_err();
+            assert_eq!(error.input, "packages", "{name:?}: {error}");
+        }
+        for name in ["app", "team/app", "com.example.my-app", "Octokit.Core", "my_gem", "app-*", "[ab]*"] {
+            let s = settings(&with(&[("packages", name)])).unwrap();
+            assert_eq!(s.rules[0].packages, vec![name.to_string()]);
+        }
+        let config = "rules:\n  - packages: ['..']\n";
+        let error = settings(&with(&[("config", config)])).unwrap_err();
+        assert_eq!(error.input, "config rules[0]: packages");
+    }
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("pr-inputs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_config_path_must_be_a_small_regular_file() {
+        let fifo = temp_path("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|status| status.success()) {
+            let problem = read_config_file(fifo.to_str().unwrap()).unwrap_err();
+            assert!(problem.contains("not a regular file"), "{problem}");
+            let _ = std::fs::remove_file(&fifo);
+        }
+        let problem = read_config_file("/dev/zero").unwrap_err();
+        assert!(problem.contains("not a regular file"), "{problem}");
+        let problem = read_config_file("/").unwrap_err();
+        assert!(problem.contains("not a regular file"), "{problem}");
+        let big = temp_path("big.yml");
+        std::fs::write(&big, vec![b'#'; (CONFIG_FILE_LIMIT + 1) as usize]).unwrap();
+        let problem = read_config_file(big.to_str().unwrap()).unwrap_err();
+        assert!(problem.contains("1 MiB"), "{problem}");
+        let _ = std::fs::remove_file(&big);
+        let small = temp_path("small.yml");
+        std::fs::write(&small, "rules:\n  - keep-latest: 2\n").unwrap();
+        assert!(read_config_file(small.to_str().unwrap()).unwrap().contains("keep-latest"));
+        let _ = std::fs::remove_file(&small);
+    }
+
+    #[test]
+    fn config_errors_never_echo_the_content() {
+        let secret = "s3cr3t-value-from-a-file";
+        let read = |_: &str| Ok(format!("root: {secret}\nAPI_KEY: {secret}\n"));
+        let env: BTreeMap<String, String> = with(&[("config", "/etc/some-file")])
+            .iter()
+            .map(|(k, v)| (format!("INPUT_{}", k.to_uppercase()), v.to_string()))
+            .collect();
+        let Invocation::Run(raw) = RawInputs::from_environment(&[], |k| env.get(k).cloned()).unwrap()
+        else {
+            panic!("no help without flags");
+        };
+        let error = raw.into_settings(read).unwrap_err();
+        assert_eq!(error.value, "/etc/some-file");
+        assert!(!error.to_string().contains(secret), "{error}");
+        assert!(!error.to_string().contains("API_KEY"), "{error}");
+
+        let inline = "rules:\n  - keep-latest: 1\n s3cr3t-value-from-a-file: [\n";
+        let error = settings(&with(&[("config", inline)])).unwrap_err();
+        assert!(!error.to_string().contains(secret), "{error}");
+        assert!(error.problem.starts_with("line "), "{error}");
     }
 }

@@ -168,10 +168,20 @@ pub async fn expand_packages(
     };
     for pattern in globs {
         let compiled = glob::Pattern::new(pattern)?;
-        let matched: Vec<&String> = listed
+        let mut matched: Vec<&String> = listed
             .iter()
             .filter(|name| compiled.matches(name))
             .collect();
+        // A name GitHub would never give is not put into a path: skipped, and said.
+        matched.retain(|name| match crate::model::package_name_problem(name, false) {
+            None => true,
+            Some(problem) => {
+                warnings.push(format!(
+                    "`packages` glob `{pattern}` matched a listed name that is not a package name ({problem}): {name:?} is skipped"
+                ));
+                false
+            }
+        });
         if matched.is_empty() {
             warnings.push(format!(
                 "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
@@ -280,12 +290,10 @@ async fn fetch_pages<T>(
         return Ok(Pages::Refused(first));
     }
     let links = Links::parse(first.header("link").unwrap_or(""));
+    links.check(client, path)?;
     let mut items = read(&first)?;
     drop(first);
     if let Some(last) = links.last_page.filter(|&last| last > 1) {
-        if last > MAX_PAGES {
-            bail!("the listing names {last} pages, more than the {MAX_PAGES} (a million versions) this action reads");
-        }
         if items.len() != PER_PAGE {
             bail!(
                 "the listing is incomplete: page 1 of {last} holds {} items, not {PER_PAGE}",
@@ -351,9 +359,9 @@ async fn fetch_pages<T>(
                 read.len()
             );
         }
-        has_next = Links::parse(answer.header("link").unwrap_or(""))
-            .next
-            .is_some();
+        let links = Links::parse(answer.header("link").unwrap_or(""));
+        links.check(client, path)?;
+        has_next = links.next.is_some();
         on_page = read.len();
         items.extend(read);
     }
@@ -364,10 +372,27 @@ async fn fetch_pages<T>(
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Links {
     next: Option<String>,
+    last: Option<String>,
     last_page: Option<usize>,
 }
 
 impl Links {
+    /// An error when a link leaves the API's origin (the token would follow it) or promises
+    /// more than [`MAX_PAGES`] pages.
+    fn check(&self, client: &Client, path: &str) -> Result<()> {
+        for url in self.next.iter().chain(&self.last) {
+            client
+                .check_api_origin(url)
+                .with_context(|| format!("the listing {path} links to another origin"))?;
+        }
+        if let Some(last) = self.last_page.filter(|&last| last > MAX_PAGES) {
+            bail!(
+                "the listing {path} says its last page is {last}, beyond {MAX_PAGES} pages (a million versions): not followed"
+            );
+        }
+        Ok(())
+    }
+
     fn parse(header: &str) -> Links {
         let mut links = Links::default();
         for part in header.split(',') {
@@ -382,7 +407,10 @@ impl Links {
             for rel in pieces.map(str::trim) {
                 match rel {
                     r#"rel="next""# => links.next = Some(url.clone()),
-                    r#"rel="last""# => links.last_page = page_number(&url),
+                    r#"rel="last""# => {
+                        links.last_page = page_number(&url);
+                        links.last = Some(url.clone());
+                    }
                     _ => {}
                 }
             }

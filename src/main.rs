@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         }
         Err(error) => return bad_input(&error),
     };
-    let settings = match raw.into_settings(|path| std::fs::read_to_string(path).ok()) {
+    let settings = match raw.into_settings(inputs::read_config_file) {
         Ok(settings) => settings,
         Err(error) => return bad_input(&error),
     };

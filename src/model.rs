@@ -53,6 +53,27 @@ impl PackageType {
     }
 }
 
+/// Why `name` cannot be a GitHub package name, if it cannot: GitHub's names are ASCII letters,
+/// digits, `.`, `_`, `-` and (containers) `/` between non-empty segments, never `.` or `..`.
+/// With `glob`, the glob characters `*`, `?`, `[`, `]`, `!` are allowed too.
+pub fn package_name_problem(name: &str, glob: bool) -> Option<&'static str> {
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '.' | '_' | '-' | '/')
+            || (glob && matches!(c, '*' | '?' | '[' | ']' | '!'))
+    };
+    if name.is_empty() {
+        return Some("a package name cannot be empty");
+    }
+    if !name.chars().all(allowed) {
+        return Some("GitHub package names hold only ASCII letters, digits, `.`, `_`, `-` and `/`");
+    }
+    if name.split('/').any(|segment| matches!(segment, "" | "." | "..")) {
+        return Some("a package name (or a `/` part of it) cannot be empty, `.` or `..`");
+    }
+    None
+}
+
 impl fmt::Display for PackageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

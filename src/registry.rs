@@ -86,7 +86,9 @@ impl Registry {
             }
         };
         let authorization = match challenge {
-            Ok(challenge) => authorize(client, challenge.as_ref(), &repository).await,
+            Ok(challenge) => {
+                authorize(client, registry_url, challenge.as_ref(), &repository).await
+            }
             Err(error) => Err(error),
         };
         let authorization = match authorization {
@@ -157,15 +159,18 @@ async fn challenge(client: &Client, registry_url: &str) -> Result<Challenge> {
 }
 
 /// On a `Bearer` challenge, gets a registry token for pulling `repository` with the GitHub
-/// token. `None` when the registry needs no authorization.
+/// token, from a realm on the registry's own origin only. `None` when the registry needs no
+/// authorization.
 async fn authorize(
     client: &Client,
+    registry_url: &str,
     challenge: Option<&HashMap<String, String>>,
     repository: &str,
 ) -> Result<Option<String>> {
     let Some(params) = challenge else {
         return Ok(None);
     };
+    crate::client::check_realm(registry_url, &params["realm"])?;
     let encode = |value: &str| {
         percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
     };

@@ -153,7 +153,12 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
 /// The online run.
 pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<RunReport> {
     let concurrency = tuning.max_in_flight * 2;
-    let client = Client::new(api_url, &settings.token, tuning)?;
+    let registry_urls: Vec<&str> = settings
+        .rules
+        .iter()
+        .map(|rule| rule.registry_url.as_str())
+        .collect();
+    let client = Client::new(api_url, &registry_urls, &settings.token, tuning)?;
     let mut warnings = Vec::new();
     let mut namespaces: HashMap<(String, OwnerType), Namespace> = HashMap::new();
     let mut targets: Vec<(usize, Namespace, String)> = Vec::new();

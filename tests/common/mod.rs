@@ -17,6 +17,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part of the harness.
 
+pub mod hostile;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};

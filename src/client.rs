@@ -684,9 +684,8 @@ async fn read_limited<E: std::fmt::Display>(
     }
     let mut bytes = Vec::with_capacity(announced.unwrap_or(0) as usize);
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|error| {
-            Failure::Transient(anyhow!("the answer broke off: {error}"))
-        })?;
+        let frame =
+            frame.map_err(|error| Failure::Transient(anyhow!("the answer broke off: {error}")))?;
         if let Ok(data) = frame.into_data() {
             if bytes.len() + data.len() > limit {
                 return Err(too_big());
@@ -719,10 +718,16 @@ mod tests {
     #[test]
     fn origins_are_scheme_host_and_port() {
         let api = Origin::of("https://api.github.com").unwrap();
-        assert_eq!(api, Origin::of("https://API.github.com:443/x?page=2").unwrap());
+        assert_eq!(
+            api,
+            Origin::of("https://API.github.com:443/x?page=2").unwrap()
+        );
         assert_ne!(api, Origin::of("http://api.github.com").unwrap());
         assert_ne!(api, Origin::of("https://api.github.com:8443").unwrap());
-        assert_ne!(api, Origin::of("https://api.github.com.evil.example").unwrap());
+        assert_ne!(
+            api,
+            Origin::of("https://api.github.com.evil.example").unwrap()
+        );
         assert!(Origin::of("ftp://api.github.com").is_err());
         assert!(Origin::of("/relative/path").is_err());
         assert!(Origin::of("https://exa mple.com").is_err());
@@ -762,9 +767,10 @@ mod tests {
 
         // An endless stream stops at the limit, not at the end.
         let chunks = futures::stream::repeat_with(|| {
-            Ok::<_, std::convert::Infallible>(http_body::Frame::data(bytes::Bytes::from(
-                vec![b' '; 1024],
-            )))
+            Ok::<_, std::convert::Infallible>(http_body::Frame::data(bytes::Bytes::from(vec![
+                b' ';
+                1024
+            ])))
         });
         let endless = boxed(StreamBody::new(chunks));
         match read_limited(endless, &HeaderMap::new(), 64 * 1024).await {

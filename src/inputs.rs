@@ -372,7 +372,12 @@ pub const CONFIG_FILE_LIMIT: u64 = 1 << 20;
 /// [`CONFIG_FILE_LIMIT`], read no further than the limit. The error says why, never what is in it.
 pub fn read_config_file(path: &str) -> Result<String, String> {
     use std::io::Read;
-    let too_big = || format!("is over the {} MiB limit of a config file", CONFIG_FILE_LIMIT >> 20);
+    let too_big = || {
+        format!(
+            "is over the {} MiB limit of a config file",
+            CONFIG_FILE_LIMIT >> 20
+        )
+    };
     let metadata = std::fs::metadata(path).map_err(|error| format!("cannot be read: {error}"))?;
     if !metadata.is_file() {
         return Err("is not a regular file (a FIFO, device or directory is refused)".into());
@@ -542,7 +547,10 @@ fn parse_rule(
     for name in &packages {
         let glob = policy::is_glob(name);
         if let Some(problem) = crate::model::package_name_problem(name, glob) {
-            return Err(err("packages", format!("{name:?} is not a package name: {problem}")));
+            return Err(err(
+                "packages",
+                format!("{name:?} is not a package name: {problem}"),
+            ));
         }
         if glob {
             glob::Pattern::new(name)
@@ -801,11 +809,31 @@ mod tests {
 
     #[test]
     fn package_names_github_never_gives_are_bad_input() {
-        for name in [".", "..", "a/../b", "a//b", "/app", "app\n::warning::x", "a b", "a%2Fb", "a|b", "a`b", "<b>"] {
+        for name in [
+            ".",
+            "..",
+            "a/../b",
+            "a//b",
+            "/app",
+            "app\n::warning::x",
+            "a b",
+            "a%2Fb",
+            "a|b",
+            "a`b",
+            "<b>",
+        ] {
             let error = settings(&with(&[("packages", name)])).unwrap_err();
             assert_eq!(error.input, "packages", "{name:?}: {error}");
         }
-        for name in ["app", "team/app", "com.example.my-app", "Octokit.Core", "my_gem", "app-*", "[ab]*"] {
+        for name in [
+            "app",
+            "team/app",
+            "com.example.my-app",
+            "Octokit.Core",
+            "my_gem",
+            "app-*",
+            "[ab]*",
+        ] {
             let s = settings(&with(&[("packages", name)])).unwrap();
             assert_eq!(s.rules[0].packages, vec![name.to_string()]);
         }
@@ -840,7 +868,9 @@ mod tests {
         let _ = std::fs::remove_file(&big);
         let small = temp_path("small.yml");
         std::fs::write(&small, "rules:\n  - keep-latest: 2\n").unwrap();
-        assert!(read_config_file(small.to_str().unwrap()).unwrap().contains("keep-latest"));
+        assert!(read_config_file(small.to_str().unwrap())
+            .unwrap()
+            .contains("keep-latest"));
         let _ = std::fs::remove_file(&small);
     }
 
@@ -852,7 +882,8 @@ mod tests {
             .iter()
             .map(|(k, v)| (format!("INPUT_{}", k.to_uppercase()), v.to_string()))
             .collect();
-        let Invocation::Run(raw) = RawInputs::from_environment(&[], |k| env.get(k).cloned()).unwrap()
+        let Invocation::Run(raw) =
+            RawInputs::from_environment(&[], |k| env.get(k).cloned()).unwrap()
         else {
             panic!("no help without flags");
         };

@@ -68,7 +68,10 @@ pub fn package_name_problem(name: &str, glob: bool) -> Option<&'static str> {
     if !name.chars().all(allowed) {
         return Some("GitHub package names hold only ASCII letters, digits, `.`, `_`, `-` and `/`");
     }
-    if name.split('/').any(|segment| matches!(segment, "" | "." | "..")) {
+    if name
+        .split('/')
+        .any(|segment| matches!(segment, "" | "." | ".."))
+    {
         return Some("a package name (or a `/` part of it) cannot be empty, `.` or `..`");
     }
     None

@@ -86,9 +86,7 @@ impl Registry {
             }
         };
         let authorization = match challenge {
-            Ok(challenge) => {
-                authorize(client, registry_url, challenge.as_ref(), &repository).await
-            }
+            Ok(challenge) => authorize(client, registry_url, challenge.as_ref(), &repository).await,
             Err(error) => Err(error),
         };
         let authorization = match authorization {

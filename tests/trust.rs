@@ -95,7 +95,10 @@ fn link(url: &str, rel: &str) -> (String, String) {
 #[test]
 fn a_link_to_another_origin_is_an_error_for_the_package_not_a_request() {
     let foreign = FakeGithub::start(world());
-    let cursor = format!("{}/orgs/acme/packages/npm/lib/versions?after=abc", foreign.url());
+    let cursor = format!(
+        "{}/orgs/acme/packages/npm/lib/versions?after=abc",
+        foreign.url()
+    );
     let fake = scripted_listing(200, |_| vec![link(&cursor, "next")], "");
 
     let result = npm_run(&fake).run();
@@ -103,20 +106,31 @@ fn a_link_to_another_origin_is_an_error_for_the_package_not_a_request() {
     assert!(foreign.requests().is_empty(), "the token went to {cursor}");
     assert_nothing_changed(&fake, &result);
     assert_ne!(result.code, 0, "{}", result.logs());
-    assert!(result.stdout.contains("another origin"), "{}", result.logs());
+    assert!(
+        result.stdout.contains("another origin"),
+        "{}",
+        result.logs()
+    );
 }
 
 #[test]
 fn a_last_link_to_another_origin_is_refused_too() {
     let foreign = FakeGithub::start(world());
-    let last = format!("{}/orgs/acme/packages/npm/lib/versions?page=3", foreign.url());
+    let last = format!(
+        "{}/orgs/acme/packages/npm/lib/versions?page=3",
+        foreign.url()
+    );
     let fake = scripted_listing(200, |_| vec![link(&last, "last")], "");
 
     let result = npm_run(&fake).run();
 
     assert!(foreign.requests().is_empty());
     assert_nothing_changed(&fake, &result);
-    assert!(result.stdout.contains("another origin"), "{}", result.logs());
+    assert!(
+        result.stdout.contains("another origin"),
+        "{}",
+        result.logs()
+    );
 }
 
 #[test]
@@ -139,7 +153,11 @@ fn an_absurd_last_page_is_an_error_not_a_billion_requests() {
     assert_nothing_changed(&fake, &result);
     let listings = fake.count("GET", "/packages/npm/lib/versions") - before;
     assert_eq!(listings, 1, "{}", result.logs());
-    assert!(result.stdout.contains("beyond 10000 pages"), "{}", result.logs());
+    assert!(
+        result.stdout.contains("beyond 10000 pages"),
+        "{}",
+        result.logs()
+    );
 }
 
 #[test]
@@ -189,7 +207,11 @@ fn a_registry_realm_on_another_host_gets_no_token_and_the_package_fails_closed()
 
     let result = container_run(&fake).run();
 
-    assert!(collector.requests().is_empty(), "{:?}", collector.requests());
+    assert!(
+        collector.requests().is_empty(),
+        "{:?}",
+        collector.requests()
+    );
     assert_nothing_changed(&fake, &result);
     result.assert_success();
     let warnings = result.annotations("warning");
@@ -222,14 +244,20 @@ fn a_huge_or_endless_api_body_is_an_error_read_in_bounded_memory() {
         assert!(result.stdout.contains("32 MiB"), "{}", result.logs());
         // An answer over the limit is final: not asked again.
         let listings = server.requests();
-        let listings: Vec<&String> = listings.iter().filter(|r| r.contains("/versions")).collect();
+        let listings: Vec<&String> = listings
+            .iter()
+            .filter(|r| r.contains("/versions"))
+            .collect();
         assert_eq!(listings.len(), 1, "{listings:?}");
         assert!(
             peak < 100 << 20,
             "peak RSS {} MiB on a 1 GiB body (announced: {announce})",
             peak >> 20
         );
-        println!("peak RSS on a 1 GiB body (announced: {announce}): {} MiB", peak >> 20);
+        println!(
+            "peak RSS on a 1 GiB body (announced: {announce}): {} MiB",
+            peak >> 20
+        );
     }
 }
 
@@ -248,7 +276,9 @@ fn a_manifest_over_4_mib_fails_its_package_closed() {
     });
     let fake = FakeGithub::start(world());
 
-    let result = container_run(&fake).input("registry-url", &registry.url()).run();
+    let result = container_run(&fake)
+        .input("registry-url", &registry.url())
+        .run();
 
     assert_nothing_changed(&fake, &result);
     result.assert_success();
@@ -283,7 +313,9 @@ fn assert_bad_config(result: &RunResult, path: &str, problem: &str) {
     result.assert_code(2);
     let errors = result.annotations("error");
     assert!(
-        errors.iter().any(|e| e.contains("`config`") && e.contains(path) && e.contains(problem)),
+        errors
+            .iter()
+            .any(|e| e.contains("`config`") && e.contains(path) && e.contains(problem)),
         "{}",
         result.logs()
     );
@@ -309,19 +341,31 @@ fn a_config_path_that_is_not_a_small_regular_file_is_bad_input() {
     assert_bad_config(&result, "fifo", "not a regular file");
 
     let big = dir.join("big.yml");
-    std::fs::write(&big, format!("rules:\n  - keep-latest: 1\n{}", "#".repeat(1 << 20))).unwrap();
+    std::fs::write(
+        &big,
+        format!("rules:\n  - keep-latest: 1\n{}", "#".repeat(1 << 20)),
+    )
+    .unwrap();
     let result = npm_run(&fake).input("config", big.to_str().unwrap()).run();
     assert_bad_config(&result, "big.yml", "1 MiB");
 
     // Any readable file that is not a config: its content never reaches the log.
     let secret = dir.join("secret.txt");
-    std::fs::write(&secret, "password: hunter2-s3cr3t\nAWS_KEY: AKIA-s3cr3t\nnot: [yaml\n").unwrap();
-    let result = npm_run(&fake).input("config", secret.to_str().unwrap()).run();
+    std::fs::write(
+        &secret,
+        "password: hunter2-s3cr3t\nAWS_KEY: AKIA-s3cr3t\nnot: [yaml\n",
+    )
+    .unwrap();
+    let result = npm_run(&fake)
+        .input("config", secret.to_str().unwrap())
+        .run();
     assert_bad_config(&result, "secret.txt", "line ");
     assert!(!result.stdout.contains("s3cr3t") && !result.stderr.contains("s3cr3t"));
     let secret_map = dir.join("secret.yml");
     std::fs::write(&secret_map, "AWS_KEY: AKIA-s3cr3t\n").unwrap();
-    let result = npm_run(&fake).input("config", secret_map.to_str().unwrap()).run();
+    let result = npm_run(&fake)
+        .input("config", secret_map.to_str().unwrap())
+        .run();
     assert_bad_config(&result, "secret.yml", "top-level key");
     assert!(!result.stdout.contains("AKIA") && !result.stdout.contains("AWS_KEY"));
     assert!(fake.requests().is_empty());
@@ -368,7 +412,9 @@ fn a_listed_name_github_never_gives_is_skipped_with_a_warning_never_put_in_a_pat
     assert_eq!(skipped, 3, "{}", result.logs());
     for request in fake.requests() {
         assert!(
-            !request.path.contains("..") && !request.path.contains("%2e") && !request.path.contains("add-mask"),
+            !request.path.contains("..")
+                && !request.path.contains("%2e")
+                && !request.path.contains("add-mask"),
             "{request:?}"
         );
     }

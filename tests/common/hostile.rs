@@ -119,7 +119,10 @@ fn serve(stream: TcpStream, respond: &Responder, heads: &Mutex<Vec<String>>) {
             } => {
                 let mut text = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n".to_owned();
                 if announce {
-                    text.push_str(&format!("content-length: {}\r\n", prefix.len() as u64 + length));
+                    text.push_str(&format!(
+                        "content-length: {}\r\n",
+                        prefix.len() as u64 + length
+                    ));
                 } else {
                     text.push_str("connection: close\r\n");
                 }
@@ -171,6 +174,7 @@ pub fn run_with_peak_rss(run: Run) -> (RunResult, u64) {
         command.env(format!("INPUT_{}", name.to_uppercase()), value);
     }
     command.envs(&run.env);
+    #[allow(clippy::zombie_processes)] // Reaped by `wait4` below, which also gives the usage.
     let mut child = command.spawn().expect("start package-retention");
     let stdout = super::drain(child.stdout.take().expect("piped stdout"));
     let stderr = super::drain(child.stderr.take().expect("piped stderr"));
@@ -193,7 +197,11 @@ pub fn run_with_peak_rss(run: Run) -> (RunResult, u64) {
         assert!(reaped == 0, "wait4 failed");
         if started.elapsed() > run.timeout {
             let _ = child.kill();
-            panic!("package-retention still running after {:?}; killed", run.timeout);
+            let _ = child.wait();
+            panic!(
+                "package-retention still running after {:?}; killed",
+                run.timeout
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };

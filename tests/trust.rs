@@ -321,7 +321,9 @@ fn a_request_that_cannot_succeed_is_not_retried() {
     assert_eq!(fake.count("GET", "/manifests/"), 0, "{}", result.logs());
     let warnings = result.annotations("warning");
     assert!(
-        warnings.iter().any(|w| w.contains("invalid") && !w.contains("times")),
+        warnings
+            .iter()
+            .any(|w| w.contains("invalid") && !w.contains("times")),
         "{}",
         result.logs()
     );

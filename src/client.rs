@@ -443,6 +443,9 @@ pub struct Client {
     pub counters: Counters,
 }
 
+/// The body of a request that sends none.
+const NO_BODY: bytes::Bytes = bytes::Bytes::new();
+
 /// What a request is, for pacing and counting.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
@@ -480,16 +483,18 @@ impl Client {
 
     /// A GET of an API path (completed by the base URI), or of a full URL (a `Link` page).
     pub async fn get(&self, path: &str) -> Result<Answer> {
-        self.send(Method::GET, path, Vec::new(), Target::Api).await
+        self.send(Method::GET, path, Vec::new(), NO_BODY, Target::Api)
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Answer> {
-        self.send(Method::DELETE, path, Vec::new(), Target::Api)
+        self.send(Method::DELETE, path, Vec::new(), NO_BODY, Target::Api)
             .await
     }
 
     pub async fn post(&self, path: &str) -> Result<Answer> {
-        self.send(Method::POST, path, Vec::new(), Target::Api).await
+        self.send(Method::POST, path, Vec::new(), NO_BODY, Target::Api)
+            .await
     }
 
     /// A GET to another host (the OCI registry): not paced with the API's points, never given the
@@ -499,7 +504,21 @@ impl Client {
         url: &str,
         headers: Vec<(http::HeaderName, String)>,
     ) -> Result<Answer> {
-        self.send(Method::GET, url, headers, Target::Registry).await
+        self.send(Method::GET, url, headers, NO_BODY, Target::Registry)
+            .await
+    }
+
+    /// A request to the OCI registry with any method and a body (pushes): paced and counted as
+    /// registry requests, never given the GitHub token unless `headers` carries it.
+    pub async fn registry_request(
+        &self,
+        method: Method,
+        url: &str,
+        headers: Vec<(http::HeaderName, String)>,
+        body: bytes::Bytes,
+    ) -> Result<Answer> {
+        self.send(method, url, headers, body, Target::Registry)
+            .await
     }
 
     pub fn token(&self) -> &str {
@@ -529,6 +548,7 @@ impl Client {
         method: Method,
         url: &str,
         headers: Vec<(http::HeaderName, String)>,
+        body: bytes::Bytes,
         target: Target,
     ) -> Result<Answer> {
         // An API path is completed by the base URI: it is on the API's origin.
@@ -560,7 +580,7 @@ impl Client {
                 self.count(&method, target);
                 tokio::time::timeout(
                     self.tuning.request_timeout,
-                    self.attempt(method.clone(), url, &headers, target),
+                    self.attempt(method.clone(), url, &headers, body.clone(), target),
                 )
                 .await
             };
@@ -628,6 +648,7 @@ impl Client {
         method: Method,
         url: &str,
         headers: &[(http::HeaderName, String)],
+        body: bytes::Bytes,
         target: Target,
     ) -> Result<Answer, Failure> {
         let mut request = http::Request::builder().method(method).uri(url);
@@ -635,11 +656,9 @@ impl Client {
             request = request.header(name, value);
         }
         // An invalid URL or header never becomes valid by trying again.
-        let request = request
-            .body(OctoBody::from(String::new()))
-            .map_err(|error| {
-                Failure::Final(anyhow!("the request is invalid (a URL or header): {error}"))
-            })?;
+        let request = request.body(OctoBody::from(body)).map_err(|error| {
+            Failure::Final(anyhow!("the request is invalid (a URL or header): {error}"))
+        })?;
         let octocrab = match target {
             Target::Api => &self.api,
             Target::Registry => &self.registry,

@@ -47,6 +47,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("fail-on-error", "true"),
     input("keep-latest-per", "all"),
     input("report-file", ""),
+    input("untag", "false"),
 ];
 
 /// Inputs that hold for the whole run and cannot be set per `config` rule.
@@ -148,11 +149,11 @@ current directory when it is not set).
 Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
   exclude-tags tag-selection versions exclude-versions semver prerelease older-than
   deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
-  registry-url config fail-on-error keep-latest-per report-file
+  registry-url config fail-on-error keep-latest-per report-file untag
 Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
   2 bad input.";
 
-const BOOLEAN_INPUTS: &[&str] = &["dry-run", "delete-empty-package", "fail-on-error"];
+const BOOLEAN_INPUTS: &[&str] = &["dry-run", "delete-empty-package", "fail-on-error", "untag"];
 
 impl RawInputs {
     /// Reads `INPUT_*` variables (in a workflow) or flags (by hand).
@@ -603,6 +604,7 @@ fn parse_rule(
         min_versions_to_keep: count("min-versions-to-keep")?,
         delete_empty_package: parse_bool("delete-empty-package", &get("delete-empty-package"))
             .map_err(|e| err("delete-empty-package", e.problem))?,
+        untag: parse_bool("untag", &get("untag")).map_err(|e| err("untag", e.problem))?,
     };
 
     let tag_inputs_given = !policy.tags.is_empty()
@@ -629,6 +631,9 @@ fn parse_rule(
             "keep-latest-per",
             "conflicts with `keep-latest` 0: it says how `keep-latest` counts (delete mode), so it needs `keep-latest`".into(),
         ));
+    }
+    if policy.untag {
+        untag_conflict(&policy, package_type, mode).map_err(|problem| err("untag", problem))?;
     }
     match mode {
         Mode::Restore => {
@@ -662,6 +667,22 @@ fn parse_rule(
         registry_url,
         policy,
     })
+}
+
+/// Why `untag: true` cannot apply to this rule, if it cannot.
+fn untag_conflict(policy: &Policy, package_type: PackageType, mode: Mode) -> Result<(), String> {
+    if package_type != PackageType::Container {
+        return Err(format!(
+            "untag applies to container packages only, not {package_type}"
+        ));
+    }
+    if policy.tags.is_empty() {
+        return Err("untag needs `tags`: the globs of the tags to remove".into());
+    }
+    if mode == Mode::Restore {
+        return Err("conflicts with mode `restore`: it applies to mode `delete` only".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -750,6 +771,36 @@ mod tests {
         assert_eq!(s.rules[0].policy.keep_latest_per, KeepLatestPer::Major);
         let s = settings(&with(&[("keep-latest-per", "all")])).unwrap();
         assert_eq!(s.rules[0].policy.keep_latest_per, KeepLatestPer::All);
+    }
+
+    #[test]
+    fn untag_needs_a_container_rule_with_tags_in_delete_mode() {
+        let ok = settings(&with(&[("untag", "true"), ("tags", "pr-*")])).unwrap();
+        assert!(ok.rules[0].policy.untag);
+        assert!(!settings(&with(&[])).unwrap().rules[0].policy.untag);
+        for (extra, problem) in [
+            (vec![("untag", "true")], "needs `tags`"),
+            (
+                vec![
+                    ("untag", "true"),
+                    ("tags", "pr-*"),
+                    ("package-type", "docker"),
+                ],
+                "container packages only",
+            ),
+            (
+                vec![("untag", "true"), ("tags", "pr-*"), ("mode", "restore")],
+                "mode `restore`",
+            ),
+            (
+                vec![("untag", "yes"), ("tags", "pr-*")],
+                "`true` or `false`",
+            ),
+        ] {
+            let e = settings(&with(&extra)).unwrap_err();
+            assert_eq!(e.input, "untag", "{extra:?}");
+            assert!(e.problem.contains(problem), "{extra:?}: {}", e.problem);
+        }
     }
 
     #[test]

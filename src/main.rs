@@ -15,6 +15,7 @@ mod redact;
 mod registry;
 mod report;
 mod run;
+mod untag;
 
 use inputs::{Invocation, RawInputs};
 use std::path::PathBuf;

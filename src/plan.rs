@@ -50,6 +50,8 @@ pub struct PlanInput<'a> {
 pub enum Verdict {
     /// Delete it (delete mode) or restore it (restore mode).
     Act(ActReason),
+    /// `untag`: the version stays (with its other tags) and loses these tags.
+    Untag(Vec<String>),
     Keep(KeepReason),
     /// Would be acted on, but a run-level cut leaves it for a later run.
     Defer(DeferReason),
@@ -98,6 +100,19 @@ impl Verdict {
         matches!(self, Verdict::Act(_))
     }
 
+    /// The tags to remove, for an `untag` verdict.
+    pub fn untag_tags(&self) -> Option<&[String]> {
+        match self {
+            Verdict::Untag(tags) => Some(tags),
+            _ => None,
+        }
+    }
+
+    /// Selected to change: deleted (restored) whole, or losing tags.
+    pub fn is_change(&self) -> bool {
+        matches!(self, Verdict::Act(_) | Verdict::Untag(_))
+    }
+
     /// A short reason for a person.
     pub fn describe(&self, mode: Mode) -> String {
         match self {
@@ -105,6 +120,10 @@ impl Verdict {
             Verdict::Act(ActReason::WithParent { parent, relation }) => {
                 format!("{} only of {parent}, which goes", relation.describe())
             }
+            Verdict::Untag(tags) => format!(
+                "loses the tags {} (untag): the version stays with its other tags",
+                tags.join(", ")
+            ),
             Verdict::Keep(reason) => reason.describe(mode),
             Verdict::Defer(DeferReason::MaxDeletions) => "deferred: max-deletions reached".into(),
             Verdict::Defer(DeferReason::RateLimitBudget) => {
@@ -185,13 +204,6 @@ pub struct PackagePlan {
 }
 
 impl PackagePlan {
-    pub fn acted(&self) -> impl Iterator<Item = (&Version, &Decision)> {
-        self.versions
-            .iter()
-            .zip(&self.decisions)
-            .filter(|(_, d)| d.verdict.is_act())
-    }
-
     pub fn count(&self, wanted: impl Fn(&Verdict) -> bool) -> usize {
         self.decisions.iter().filter(|d| wanted(&d.verdict)).count()
     }
@@ -223,17 +235,24 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         now,
         containers,
     } = input;
+    let untag = policy.untag && mode == Mode::Delete;
     let mut base: Vec<Verdict> = versions
         .iter()
-        .map(|version| match policy.exclusion(version) {
-            Some(exclusion) => Verdict::Keep(KeepReason::Excluded(Box::new(exclusion))),
-            None => match policy.selects(version, package_type, now) {
-                Ok(()) => Verdict::Act(ActReason::Selected),
-                Err(filter) => Verdict::Keep(KeepReason::NotSelected(filter)),
-            },
+        .map(|version| {
+            let partly = untag.then(|| untag_verdict(version, policy, package_type, now));
+            if let Some(Some(verdict)) = partly {
+                return verdict;
+            }
+            match policy.exclusion(version) {
+                Some(exclusion) => Verdict::Keep(KeepReason::Excluded(Box::new(exclusion))),
+                None => match policy.selects(version, package_type, now) {
+                    Ok(()) => Verdict::Act(ActReason::Selected),
+                    Err(filter) => Verdict::Keep(KeepReason::NotSelected(filter)),
+                },
+            }
         })
         .collect();
-    let selected: Vec<bool> = base.iter().map(Verdict::is_act).collect();
+    let selected: Vec<bool> = base.iter().map(Verdict::is_change).collect();
 
     let newest_first = |verdicts: &[Verdict], wanted: &dyn Fn(usize) -> bool| {
         let mut indices: Vec<usize> = (0..versions.len())
@@ -244,9 +263,14 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
     };
 
     if policy.keep_latest > 0 {
-        // Counted within each group of selected versions (one group unless `keep-latest-per`).
+        // Counted within each group of selected versions (one group unless `keep-latest-per`);
+        // versions losing tags (`untag`) count too, and are spared whole.
+        let mut chosen: Vec<usize> = (0..versions.len())
+            .filter(|&i| base[i].is_change())
+            .collect();
+        chosen.sort_by_key(|&i| std::cmp::Reverse(versions[i].recency_key()));
         let mut spared: HashMap<ReleaseLine, usize> = HashMap::new();
-        for i in newest_first(&base, &|_| true) {
+        for i in chosen {
             let line = policy.release_line(&versions[i], package_type);
             let count = spared.entry(line).or_default();
             if *count == policy.keep_latest {
@@ -281,7 +305,7 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
     }
 
     if let Containers::Unreadable { digest, cause } = &containers {
-        for verdict in base.iter_mut().filter(|v| v.is_act()) {
+        for verdict in base.iter_mut().filter(|v| v.is_change()) {
             *verdict = Verdict::Keep(KeepReason::ManifestUnreadable {
                 digest: digest.as_str().into(),
                 cause: cause.as_str().into(),
@@ -348,13 +372,34 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
     }
 }
 
+/// `untag`: the verdict of a version that would keep a tag (one `tags` does not select, or
+/// one `exclude-tags` protects) while losing others; `None` when the version is handled whole.
+fn untag_verdict(
+    version: &Version,
+    policy: &Policy,
+    package_type: PackageType,
+    now: Timestamp,
+) -> Option<Verdict> {
+    let removable = policy.removable_tags(version);
+    if removable.is_empty() || removable.len() == version.tags.len() {
+        return None;
+    }
+    if let Some(exclusion) = policy.version_exclusion(version) {
+        return Some(Verdict::Keep(KeepReason::Excluded(Box::new(exclusion))));
+    }
+    Some(match policy.selects(version, package_type, now) {
+        Ok(()) => Verdict::Untag(removable),
+        Err(filter) => Verdict::Keep(KeepReason::NotSelected(filter)),
+    })
+}
+
 /// Applies the container reference graph to the verdicts before it. Roots are the versions kept
 /// for their own sake (not selected and needed by nothing, excluded, or spared by a guard);
 /// everything a root reaches is kept, everything else that is needed only by going versions goes.
 fn resolve_graph(versions: &[Version], base: &[Verdict], graph: &Graph) -> Vec<Verdict> {
     let is_root = |i: usize| match &base[i] {
         Verdict::Keep(KeepReason::NotSelected(_)) => !graph.is_needed(i),
-        Verdict::Keep(_) => true,
+        Verdict::Keep(_) | Verdict::Untag(_) => true,
         Verdict::Act(_) | Verdict::Defer(_) => false,
     };
     let mut roots: Vec<usize> = (0..versions.len()).filter(|&i| is_root(i)).collect();
@@ -377,7 +422,7 @@ fn resolve_graph(versions: &[Version], base: &[Verdict], graph: &Graph) -> Vec<V
             parent_of[child].get_or_insert((parent, relation));
         }
     }
-    (0..versions.len())
+    let resolved: Vec<Verdict> = (0..versions.len())
         .map(|i| {
             if is_root(i) || lone[i] {
                 base[i].clone()
@@ -396,7 +441,32 @@ fn resolve_graph(versions: &[Version], base: &[Verdict], graph: &Graph) -> Vec<V
                 })
             }
         })
-        .collect()
+        .collect();
+    spare_tags_of_needed(versions, resolved, graph)
+}
+
+/// A kept parent spares all the tags of what it needs: a version losing tags that a version
+/// which stays references keeps them.
+fn spare_tags_of_needed(
+    versions: &[Version],
+    mut verdicts: Vec<Verdict>,
+    graph: &Graph,
+) -> Vec<Verdict> {
+    let mut spared = Vec::new();
+    for parent in (0..versions.len()).filter(|&p| !verdicts[p].is_act()) {
+        for &(child, relation) in graph.needs(parent) {
+            if child != parent && verdicts[child].untag_tags().is_some() {
+                spared.push((child, parent, relation));
+            }
+        }
+    }
+    for (child, parent, relation) in spared {
+        verdicts[child] = Verdict::Keep(KeepReason::NeededBy {
+            by: label(&versions[parent]),
+            relation,
+        });
+    }
+    verdicts
 }
 
 /// Groups the acted-on versions into units (connected through the graph, or the whole package)
@@ -467,6 +537,10 @@ fn group_and_order(
         .collect()
 }
 
+/// GitHub API requests one removal of tags costs: the listing that finds its throw-away
+/// version, and the DELETE of it (the registry requests are not counted by the API).
+pub const UNTAG_API_REQUESTS: usize = 2;
+
 /// How a unit counts against a cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cost {
@@ -494,12 +568,18 @@ pub fn defer_beyond(
     for (p, plan) in plans.iter().enumerate() {
         let mut by_unit: std::collections::BTreeMap<usize, ((Timestamp, u64), usize)> =
             std::collections::BTreeMap::new();
-        for (version, decision) in plan.acted() {
+        let changed = plan.versions.iter().zip(&plan.decisions);
+        for (version, decision) in changed.filter(|(_, d)| d.verdict.is_change()) {
             let entry = by_unit
                 .entry(decision.unit)
                 .or_insert((version.recency_key(), 0));
             entry.0 = entry.0.min(version.recency_key());
-            entry.1 += 1;
+            // A removal of tags is one deletion (of its throw-away version), found through
+            // one listing request.
+            entry.1 += match (&decision.verdict, cost) {
+                (Verdict::Untag(_), Cost::Requests) => UNTAG_API_REQUESTS,
+                _ => 1,
+            };
         }
         for (unit, (oldest, size)) in by_unit {
             let cost = if plan.delete_package && cost == Cost::Requests {
@@ -534,7 +614,7 @@ pub fn defer_beyond(
         }
         plan.delete_package = false;
         for decision in plan.decisions.iter_mut() {
-            if decision.verdict.is_act() && deferred.contains(&decision.unit) {
+            if decision.verdict.is_change() && deferred.contains(&decision.unit) {
                 decision.verdict = Verdict::Defer(reason);
             }
         }

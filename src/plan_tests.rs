@@ -91,7 +91,10 @@ fn plan_graph(
 }
 
 fn acted_ids(plan: &PackagePlan) -> Vec<u64> {
-    let mut ids: Vec<u64> = plan.acted().map(|(v, _)| v.id).collect();
+    let mut ids: Vec<u64> = (plan.versions.iter().zip(&plan.decisions))
+        .filter(|(_, d)| d.verdict.is_act())
+        .map(|(v, _)| v.id)
+        .collect();
     ids.sort_unstable();
     ids
 }
@@ -1721,6 +1724,7 @@ fn policy_strategy() -> impl Strategy<Value = Policy> {
             keep_latest_per,
             min_versions_to_keep,
             delete_empty_package,
+            untag: false,
         },
     )
 }
@@ -2125,3 +2129,6 @@ fn min_versions_to_keep_counts_images_not_their_platform_manifests() {
         Verdict::Keep(KeepReason::NeededBy { .. })
     ));
 }
+
+#[path = "plan_untag_tests.rs"]
+mod untag;

@@ -26,6 +26,8 @@ pub struct Policy {
     pub keep_latest_per: KeepLatestPer,
     pub min_versions_to_keep: usize,
     pub delete_empty_package: bool,
+    /// `untag`: a version that keeps a tag loses only its selected tags (containers, with `tags`).
+    pub untag: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -146,6 +148,11 @@ impl Policy {
                 });
             }
         }
+        self.version_exclusion(version)
+    }
+
+    /// The `exclude-versions` pattern that protects this version, if any.
+    pub fn version_exclusion(&self, version: &Version) -> Option<Exclusion> {
         self.exclude_versions
             .iter()
             .find(|p| p.matches(&version.name))
@@ -154,6 +161,17 @@ impl Policy {
                 pattern: pattern.as_str().to_string(),
                 matched: version.name.clone(),
             })
+    }
+
+    /// `untag`: the tags of this version that `tags` selects and `exclude-tags` does not protect.
+    pub fn removable_tags(&self, version: &Version) -> Vec<String> {
+        version
+            .tags
+            .iter()
+            .filter(|tag| self.tags.iter().any(|p| p.matches(tag)))
+            .filter(|tag| !self.exclude_tags.iter().any(|p| p.matches(tag)))
+            .cloned()
+            .collect()
     }
 
     /// `Ok` when every filter that is given holds (AND), else the first filter that does not.

@@ -13,6 +13,8 @@ use http::StatusCode;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+pub mod push;
+
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -165,6 +167,17 @@ async fn authorize(
     challenge: Option<&HashMap<String, String>>,
     repository: &str,
 ) -> Result<Option<String>> {
+    authorize_for(client, registry_url, challenge, repository, "pull").await
+}
+
+/// As [`authorize`], for `actions` (`pull`, or `pull,push`) on `repository`.
+async fn authorize_for(
+    client: &Client,
+    registry_url: &str,
+    challenge: Option<&HashMap<String, String>>,
+    repository: &str,
+    actions: &str,
+) -> Result<Option<String>> {
     let Some(params) = challenge else {
         return Ok(None);
     };
@@ -178,7 +191,7 @@ async fn authorize(
     }
     token_url.push_str(&format!(
         "scope={}",
-        encode(&format!("repository:{repository}:pull"))
+        encode(&format!("repository:{repository}:{actions}"))
     ));
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("package-retention:{}", client.token()));

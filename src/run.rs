@@ -11,6 +11,7 @@ use crate::model::{self, LinkPrefixes, PackageType, RestVersion, Version};
 use crate::plan::{self, Containers, Cost, DeferReason, Mode, PackagePlan, PlanInput};
 use crate::policy::Policy;
 use crate::registry::Registry;
+use crate::untag::{self, Removal};
 use anyhow::{Context, Result};
 use futures::future::join_all;
 use std::collections::HashMap;
@@ -42,6 +43,11 @@ pub struct PackageResult {
     pub package_action: Option<(PackageAction, Option<Outcome>)>,
     /// Restore mode: the versions that came back with their package.
     pub restored_with_package: Vec<Version>,
+    /// The registry of a container package (`registry-url`), for the summary's `crane` lines.
+    pub registry_url: String,
+    /// `untag`: what came of each removal of tags, by version index of the plan (none in a
+    /// dry run).
+    pub removals: Vec<(usize, Removal)>,
     /// The package could not be worked on (listing failed, restore of the package refused…).
     pub problem: Option<String>,
     pub warnings: Vec<String>,
@@ -59,6 +65,8 @@ impl PackageResult {
             outcomes: Vec::new(),
             package_action: None,
             restored_with_package: Vec::new(),
+            registry_url: rule.registry_url.clone(),
+            removals: Vec::new(),
             problem: None,
             warnings: Vec::new(),
         }
@@ -275,6 +283,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         for (p, path) in executed.refused {
             packages[p].problem = Some(refused_problem(&packages[p], &path));
         }
+        remove_tags(&client, &registry, settings, &targets, &mut packages).await;
     }
     Ok(RunReport {
         mode: settings.mode,
@@ -300,6 +309,50 @@ fn refused_problem(package: &PackageResult, path: &str) -> String {
         execute::target_of(path),
         execute::DELETE_RIGHTS_FIX
     )
+}
+
+/// `untag`: the removals of every package, packages at once, each package's one after the other.
+async fn remove_tags(
+    client: &Client,
+    registry: &Registry,
+    settings: &Settings,
+    targets: &[(usize, Namespace, String)],
+    packages: &mut [PackageResult],
+) {
+    let work = packages
+        .iter()
+        .zip(targets)
+        .map(|(package, (rule, namespace, name))| async move {
+            let Some(plan) = &package.plan else {
+                return Vec::new();
+            };
+            let refused = package.problem.is_some();
+            let wanted: Vec<(usize, &Version, &[String])> =
+                (plan.versions.iter().zip(&plan.decisions))
+                    .enumerate()
+                    .filter_map(|(i, (v, d))| d.verdict.untag_tags().map(|tags| (i, v, tags)))
+                    .collect();
+            let target = untag::Target {
+                namespace,
+                package_type: package.package_type,
+                name,
+                owner: &package.owner,
+                registry_url: &settings.rules[*rule].registry_url,
+            };
+            let removals: Vec<(&Version, &[String])> =
+                wanted.iter().map(|&(_, v, tags)| (v, tags)).collect();
+            let results = if refused {
+                // The token may not delete here: a throw-away version could not be deleted.
+                removals.iter().map(|_| untag::not_sent()).collect()
+            } else {
+                untag::remove_tags(client, registry, &target, &removals).await
+            };
+            wanted.iter().map(|&(i, _, _)| i).zip(results).collect()
+        });
+    let results: Vec<Vec<(usize, Removal)>> = join_all(work).await;
+    for (package, removals) in packages.iter_mut().zip(results) {
+        package.removals = removals;
+    }
 }
 
 /// A warning per rule whose `version-ids` name ids that none of its packages has among its
@@ -453,7 +506,7 @@ async fn gather_into(
     let first = plan_with(Containers::NotApplicable, candidates, &rule.policy);
     let needs_graph = kind == PackageType::Container
         && settings.mode == Mode::Delete
-        && first.decisions.iter().any(|d| d.verdict.is_act());
+        && first.decisions.iter().any(|d| d.verdict.is_change());
     if !needs_graph {
         let mut plan = first;
         if plan.delete_package {

@@ -36,7 +36,7 @@ impl Tally<'_> {
     }
 
     /// The report: the run, its counts, a list per fate (`deleted` or `restored`, `failed`,
-    /// `kept`, `deferred`), the ids changed, the packages with their problems and warnings.
+    /// `kept`, `deferred`, `untagged`), the ids changed, the packages with their problems and warnings.
     fn write_report(&self, out: &mut impl Write) -> io::Result<()> {
         let report = self.report;
         let action = Action::of(report.mode);
@@ -54,6 +54,7 @@ impl Tally<'_> {
                 "failed": self.count(Fate::Failed),
                 "kept": self.count(Fate::Kept),
                 "deferred": self.count(Fate::Deferred),
+                "untagged": self.count(Fate::Untagged),
             },
         })
         .to_string();
@@ -64,6 +65,7 @@ impl Tally<'_> {
             ("failed", Fate::Failed),
             ("kept", Fate::Kept),
             ("deferred", Fate::Deferred),
+            ("untagged", Fate::Untagged),
         ];
         for (key, fate) in lists {
             write!(out, ",\"{key}\":[")?;

@@ -42,6 +42,8 @@ impl Tally<'_> {
                         Fate::Failed => "FAILED",
                         Fate::Deferred => "defer",
                         Fate::Kept => "keep",
+                        Fate::Untagged if self.report.dry_run => "would untag",
+                        Fate::Untagged => "untag",
                     };
                     log.line(&format!(
                         "{action:<14} {:>12}  {:<24} {:<30} {}",
@@ -87,6 +89,17 @@ impl Tally<'_> {
                     status.map(|s| s.to_string()).unwrap_or_default(),
                     message,
                     likely_cause(Action::of(self.report.mode), status, &message)
+                ),
+            );
+        }
+        for (package, leftover, tags) in &self.leftovers {
+            log.error(
+                TITLE,
+                &format!(
+                    "{} package {}: {}",
+                    package.package_type,
+                    package.name,
+                    leftover.describe(tags)
                 ),
             );
         }

@@ -11,6 +11,7 @@ use crate::execute::Outcome;
 use crate::model::Version;
 use crate::plan::{Decision, Mode, Verdict};
 use crate::run::{PackageAction, PackageResult, RunReport};
+use crate::untag::Leftover;
 use std::io::{self, Write};
 
 /// What a version came to, for the outputs.
@@ -21,6 +22,8 @@ enum Fate {
     Failed,
     Deferred,
     Kept,
+    /// `untag`: lost tags and stays (or would, in a dry run).
+    Untagged,
 }
 
 /// One version with what came of it. The reason is worded only when it is shown.
@@ -33,6 +36,8 @@ struct Entry<'a> {
     decision: Option<&'a Decision>,
     whole_package: bool,
     already_gone: bool,
+    /// `untag`: the tags removed (or that would be, in a dry run).
+    removed: &'a [String],
 }
 
 impl Entry<'_> {
@@ -73,11 +78,14 @@ pub struct Tally<'a> {
     entries: Vec<Entry<'a>>,
     /// The `report-file` written, as the workflow names it (relative to the workspace).
     report_file: Option<String>,
+    /// `untag`: throw-away versions that could not be deleted, with the tags they carry.
+    leftovers: Vec<(&'a PackageResult, &'a Leftover, &'a [String])>,
 }
 
 impl<'a> Tally<'a> {
     pub fn new(report: &'a RunReport) -> Tally<'a> {
         let mut entries = Vec::new();
+        let mut leftovers = Vec::new();
         for package in &report.packages {
             for version in &package.restored_with_package {
                 entries.push(Entry {
@@ -88,6 +96,7 @@ impl<'a> Tally<'a> {
                     decision: None,
                     whole_package: false,
                     already_gone: false,
+                    removed: &[],
                 });
             }
             let Some(plan) = &package.plan else { continue };
@@ -100,7 +109,32 @@ impl<'a> Tally<'a> {
                     Some(outcome) => outcome,
                     None => package.outcomes.get(i).and_then(Option::as_ref),
                 };
+                let removal = package
+                    .removals
+                    .iter()
+                    .find(|(index, _)| *index == i)
+                    .map(|(_, removal)| removal);
+                if let Some(removal) = removal {
+                    if let Some(leftover) = &removal.leftover {
+                        leftovers.push((package, leftover, removal.removed.as_slice()));
+                    }
+                }
+                let mut removed: &[String] = &[];
                 let (fate, failure) = match (&decision.verdict, outcome) {
+                    (Verdict::Untag(tags), _) => match removal {
+                        None if report.dry_run => {
+                            removed = tags;
+                            (Fate::Untagged, None)
+                        }
+                        None => (Fate::Kept, None),
+                        Some(removal) => {
+                            removed = &removal.removed;
+                            match &removal.failure {
+                                Some(f) => (Fate::Failed, Some((f.status, f.message.as_str()))),
+                                None => (Fate::Untagged, None),
+                            }
+                        }
+                    },
                     (Verdict::Keep(_), _) => (Fate::Kept, None),
                     (Verdict::Defer(_), _) => (Fate::Deferred, None),
                     (Verdict::Act(_), None) => (Fate::Changed, None),
@@ -119,6 +153,7 @@ impl<'a> Tally<'a> {
                     decision: Some(decision),
                     whole_package: package_outcome.is_some() && decision.verdict.is_act(),
                     already_gone: outcome == Some(&Outcome::AlreadyGone),
+                    removed,
                 });
             }
         }
@@ -126,6 +161,7 @@ impl<'a> Tally<'a> {
             report,
             entries,
             report_file: None,
+            leftovers,
         }
     }
 
@@ -148,8 +184,15 @@ impl<'a> Tally<'a> {
         self.with(fate).count()
     }
 
+    /// Versions that failed, and throw-away versions of `untag` left behind.
     pub fn failed_count(&self) -> usize {
-        self.count(Fate::Failed)
+        self.count(Fate::Failed) + self.leftovers.len()
+    }
+
+    /// `untag`: the versions that lost tags (or would), with those tags; a removal that
+    /// failed part-way counts the tags it removed.
+    fn untagged(&self) -> impl Iterator<Item = &Entry<'a>> {
+        self.entries.iter().filter(|e| !e.removed.is_empty())
     }
 
     /// Packages that could not be worked on at all.

@@ -74,7 +74,10 @@ impl Tally<'_> {
                 kept = self.write_json(w, fate)?;
                 Ok(())
             })?;
-            let total = fate.map_or(0, |fate| self.count(fate));
+            let total = match fate {
+                Some(Fate::Failed) => self.failed_count(),
+                fate => fate.map_or(0, |fate| self.count(fate)),
+            };
             if kept < total {
                 cuts.push(Cut {
                     output: name,
@@ -92,6 +95,19 @@ impl Tally<'_> {
         if kept < total {
             cuts.push(Cut {
                 output: "version-ids",
+                kept,
+                total,
+            });
+        }
+        let mut kept = 0;
+        output(out, heredoc, "untagged", |w| {
+            kept = self.write_untagged(w)?;
+            Ok(())
+        })?;
+        let total = self.untagged().count();
+        if kept < total {
+            cuts.push(Cut {
+                output: "untagged",
                 kept,
                 total,
             });
@@ -124,6 +140,33 @@ impl Tally<'_> {
             written += comma + text.len();
             kept += 1;
         }
+        if fate == Some(Fate::Failed) {
+            // `untag`: throw-away versions left behind, after the versions that failed.
+            for (package, leftover, tags) in &self.leftovers {
+                let value = json!({
+                    "package": package.name,
+                    "package_type": package.package_type.as_str(),
+                    "id": leftover.id,
+                    "name": leftover.digest,
+                    "tags": tags,
+                    "created_at": null,
+                    "updated_at": null,
+                    "status": leftover.status,
+                    "message": leftover.describe(tags),
+                });
+                let text = redact::clean(&value.to_string()).into_owned();
+                let comma = usize::from(kept > 0);
+                if written + comma + text.len() > OUTPUT_LIMIT {
+                    break;
+                }
+                if kept > 0 {
+                    w.write_all(b",")?;
+                }
+                w.write_all(text.as_bytes())?;
+                written += comma + text.len();
+                kept += 1;
+            }
+        }
         w.write_all(b"]")?;
         Ok(kept)
     }
@@ -146,6 +189,35 @@ impl Tally<'_> {
             written += comma + id.len();
             kept += 1;
         }
+        Ok(kept)
+    }
+
+    /// `untagged`: a JSON array of `{package, id, name, tags}` (the tags removed), its first
+    /// entries that fit in [`OUTPUT_LIMIT`]. Returns how many were written.
+    fn write_untagged(&self, w: &mut dyn Write) -> io::Result<usize> {
+        w.write_all(b"[")?;
+        let mut written = 2; // the brackets
+        let mut kept = 0;
+        for entry in self.untagged() {
+            let value = json!({
+                "package": entry.package.name,
+                "id": entry.version.id,
+                "name": entry.version.name,
+                "tags": entry.removed,
+            });
+            let text = redact::clean(&value.to_string()).into_owned();
+            let comma = usize::from(kept > 0);
+            if written + comma + text.len() > OUTPUT_LIMIT {
+                break;
+            }
+            if kept > 0 {
+                w.write_all(b",")?;
+            }
+            w.write_all(text.as_bytes())?;
+            written += comma + text.len();
+            kept += 1;
+        }
+        w.write_all(b"]")?;
         Ok(kept)
     }
 }

@@ -157,6 +157,15 @@ impl Tally<'_> {
                 );
                 for entry in &failures {
                     let (status, message) = entry.failure();
+                    // An untag failure's message already names its cause.
+                    let cause = if entry
+                        .decision
+                        .is_some_and(|d| d.verdict.untag_tags().is_some())
+                    {
+                        "see the message (untag)"
+                    } else {
+                        likely_cause(Action::of(report.mode), status, &message)
+                    };
                     let _ = writeln!(
                         table,
                         "| {} | {} | {} | {} | {} | {} |",
@@ -165,7 +174,7 @@ impl Tally<'_> {
                         markdown::code(&label(entry.version)),
                         status.map(|s| s.to_string()).unwrap_or_else(|| "–".into()),
                         markdown::text(&message),
-                        likely_cause(Action::of(report.mode), status, &message)
+                        cause
                     );
                 }
                 fold(
@@ -235,6 +244,27 @@ impl Tally<'_> {
             fold(&mut out, &title, &table, changed.len() > 20);
         }
 
+        if !self.leftovers.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Throw-away versions left behind\n\n`untag` moved these tags to throw-away versions that could not be deleted: delete them by hand (they carry only the removed tags).\n"
+            );
+            for (package, leftover, tags) in &self.leftovers {
+                let _ = writeln!(
+                    out,
+                    "- {} id {} ({}), tags {}: {}",
+                    markdown::code(&package.name),
+                    leftover
+                        .id
+                        .map_or_else(|| "unknown".to_string(), |id| id.to_string()),
+                    markdown::code(&leftover.digest),
+                    markdown::code(&tags.join(", ")),
+                    markdown::text(&leftover.message)
+                );
+            }
+        }
+        out.push_str(&self.tags_removed(LIMIT.saturating_sub(out.len()) / 2));
+
         let warnings: Vec<&String> = report
             .warnings
             .iter()
@@ -249,6 +279,73 @@ impl Tally<'_> {
 
         if report.mode == Mode::Delete && !changed.is_empty() && !report.offline {
             out.push_str(&self.undo(LIMIT.saturating_sub(out.len())));
+        }
+        out
+    }
+
+    /// `untag`: the table of tags removed, and the `crane tag` commands that put each back.
+    fn tags_removed(&self, room: usize) -> String {
+        let untagged: Vec<&Entry> = self.untagged().collect();
+        if untagged.is_empty() {
+            return String::new();
+        }
+        let dry_run = self.report.dry_run;
+        let title = format!(
+            "Tags {}removed from {} versions",
+            if dry_run { "that would be " } else { "" },
+            untagged.len()
+        );
+        let mut table = String::from(
+            "| package | id | version | tags removed | tags kept |\n|---|---:|---|---|---|\n",
+        );
+        let mut commands = String::new();
+        let mut unwritable = 0;
+        for entry in &untagged {
+            let kept: Vec<&str> = entry
+                .version
+                .tags
+                .iter()
+                .filter(|t| !entry.removed.contains(t))
+                .map(String::as_str)
+                .collect();
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {} | {} |",
+                markdown::code(&entry.package.name),
+                entry.version.id,
+                markdown::code(&short_name(&entry.version.name)),
+                markdown::code(&entry.removed.join(", ")),
+                markdown::code(&kept.join(", ")),
+            );
+            for tag in entry.removed {
+                match crane_tag(entry.package, &entry.version.name, tag) {
+                    Some(line) => {
+                        commands.push_str(&line);
+                        commands.push('\n');
+                    }
+                    None => unwritable += 1,
+                }
+            }
+        }
+        let mut out = format!("\n## {title}\n\n");
+        fold(&mut out, &title, &table, untagged.len() > 20);
+        let _ = write!(
+            out,
+            "\nThe versions stay, with their other tags. To put the tags back on the same images{}:\n\n",
+            if dry_run { " after the real run" } else { "" }
+        );
+        let fence = markdown::block_fence(&commands);
+        let _ = write!(out, "{fence}sh\n{commands}{fence}\n");
+        if unwritable > 0 {
+            let _ = writeln!(
+                out,
+                "\n{unwritable} tags or names hold characters an image reference cannot: the `untagged` output lists them."
+            );
+        }
+        if out.len() > room {
+            return format!(
+                "\n## {title}\n\nToo many to list here: the `untagged` output names every version and the tags it lost; `crane tag <registry>/<owner>/<package>@<name> <tag>` puts a tag back.\n"
+            );
         }
         out
     }
@@ -297,6 +394,29 @@ impl Tally<'_> {
         }
         out
     }
+}
+
+/// `crane tag <host>/<owner>/<package>@<digest> <tag>`, when every part is one an image
+/// reference allows (so nothing from the API can add a line or a command).
+fn crane_tag(package: &PackageResult, digest: &str, tag: &str) -> Option<String> {
+    let host = package
+        .registry_url
+        .split_once("://")
+        .map_or(package.registry_url.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/');
+    let repository = format!("{}/{}", package.owner, package.name).to_lowercase();
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '/'));
+    let repository_ok = repository.chars().all(|c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/')
+    });
+    let digest_ok = digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()));
+    (host_ok && repository_ok && digest_ok && crate::registry::push::is_valid_tag(tag))
+        .then(|| format!("crane tag {host}/{repository}@{digest} {tag}"))
 }
 
 fn age(seconds: i64) -> String {

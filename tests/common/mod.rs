@@ -41,7 +41,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-pub const INPUT_DEFAULTS: [(&str, &str); 26] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 27] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),
@@ -68,6 +68,7 @@ pub const INPUT_DEFAULTS: [(&str, &str); 26] = [
     ("fail-on-error", "true"),
     ("keep-latest-per", "all"),
     ("report-file", ""),
+    ("untag", "false"),
 ];
 
 /// How long a run may take before the harness kills it and fails the test.

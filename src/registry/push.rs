@@ -1,0 +1,327 @@
+//! `untag` at the registry: a push session per package (a `pull,push` registry token, the empty
+//! config blob uploaded once, skipped when `HEAD` finds it) and the throw-away manifest pushed
+//! under each tag to remove, which moves the tag to a version of its own.
+
+use super::{authorize_for, challenge, Challenge, Registry};
+use crate::client::{Answer, Client};
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::Method;
+use sha2::{Digest, Sha256};
+
+const OCI_MANIFEST: &str = super::OCI_MANIFEST;
+/// The OCI empty descriptor's media type and content (`{}`).
+const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
+const EMPTY_CONFIG: &[u8] = b"{}";
+/// The annotation that names the version whose tags a throw-away manifest carries away.
+const UNTAGGED_FROM: &str = "io.github.package-retention.untagged-from";
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    let mut text = String::from("sha256:");
+    for byte in Sha256::digest(bytes) {
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// The minimal OCI image manifest pushed under the tags removed from the version `original`
+/// (a digest): the empty config, no layers, and an annotation naming `original`, so that each
+/// version's tags move to a throw-away version of their own.
+pub fn throwaway_manifest(original: &str) -> Vec<u8> {
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {
+            "mediaType": OCI_EMPTY,
+            "digest": sha256_digest(EMPTY_CONFIG),
+            "size": EMPTY_CONFIG.len(),
+        },
+        "layers": [],
+        "annotations": { UNTAGGED_FROM: original },
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// A registry step that failed: the status (none when the registry did not answer) and the
+/// registry's own message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushFailure {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl PushFailure {
+    fn answered(what: &str, answer: &Answer) -> PushFailure {
+        PushFailure {
+            status: Some(answer.status.as_u16()),
+            message: format!("{what}: {}", registry_message(answer)),
+        }
+    }
+
+    fn unanswered(what: &str, error: anyhow::Error) -> PushFailure {
+        PushFailure {
+            status: None,
+            message: format!("{what}: {error:#}"),
+        }
+    }
+}
+
+/// `CODE: message` of an OCI error body, else GitHub's message or the body's start.
+fn registry_message(answer: &Answer) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Error>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Error {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<Errors>(&answer.body) {
+        Ok(Errors { errors }) if !errors.is_empty() => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => answer.message(),
+    }
+}
+
+/// Whether `tag` is a tag the distribution spec allows (so it is safe in a URL path).
+pub fn is_valid_tag(tag: &str) -> bool {
+    let mut chars = tag.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && tag.len() <= 128
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// The registry's challenge, asked once per registry and run (shared with the manifest reads).
+async fn known_challenge(
+    client: &Client,
+    registry: &Registry,
+    registry_url: &str,
+) -> anyhow::Result<Challenge> {
+    let mut challenges = registry.challenges.lock().await;
+    if let Some(known) = challenges.get(registry_url) {
+        return Ok(known.clone());
+    }
+    let fresh = challenge(client, registry_url).await?;
+    challenges.insert(registry_url.to_string(), fresh.clone());
+    Ok(fresh)
+}
+
+/// Pushes to one package's repository with a `pull,push` token.
+pub struct PushSession<'a> {
+    client: &'a Client,
+    /// `https://host`: where upload locations may point.
+    origin: String,
+    /// `<registry>/v2/<owner>/<package>`.
+    base: String,
+    authorization: Option<String>,
+}
+
+impl<'a> PushSession<'a> {
+    /// Gets a push token for `owner/package` and makes sure the empty config blob is there.
+    pub async fn open(
+        client: &'a Client,
+        registry: &Registry,
+        registry_url: &str,
+        owner: &str,
+        package: &str,
+    ) -> Result<PushSession<'a>, PushFailure> {
+        let repository = format!("{}/{}", owner.to_lowercase(), package.to_lowercase());
+        let challenge = known_challenge(client, registry, registry_url)
+            .await
+            .map_err(|e| PushFailure::unanswered("the registry's challenge", e))?;
+        let registry_url = registry_url.trim_end_matches('/');
+        let authorization = authorize_for(
+            client,
+            registry_url,
+            challenge.as_ref(),
+            &repository,
+            "pull,push",
+        )
+        .await
+        .map_err(|e| PushFailure::unanswered("a push token", e))?;
+        let scheme_end = registry_url.find("://").map_or(0, |i| i + 3);
+        let host_end = registry_url[scheme_end..]
+            .find('/')
+            .map_or(registry_url.len(), |i| scheme_end + i);
+        let session = PushSession {
+            client,
+            origin: registry_url[..host_end].to_string(),
+            base: format!("{registry_url}/v2/{repository}"),
+            authorization,
+        };
+        session.ensure_empty_config().await?;
+        Ok(session)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> anyhow::Result<Answer> {
+        let mut headers = Vec::new();
+        if let Some(authorization) = &self.authorization {
+            headers.push((AUTHORIZATION, authorization.clone()));
+        }
+        if let Some(content_type) = content_type {
+            headers.push((CONTENT_TYPE, content_type.to_string()));
+        }
+        self.client
+            .registry_request(method, url, headers, body.into())
+            .await
+    }
+
+    /// `HEAD` the empty config blob; upload it (`POST`, then `PUT ?digest=`) when it is missing.
+    async fn ensure_empty_config(&self) -> Result<(), PushFailure> {
+        let digest = sha256_digest(EMPTY_CONFIG);
+        let what = "checking the empty config blob";
+        let head = self
+            .send(
+                Method::HEAD,
+                &format!("{}/blobs/{digest}", self.base),
+                None,
+                Vec::new(),
+            )
+            .await
+            .map_err(|e| PushFailure::unanswered(what, e))?;
+        if head.is_success() {
+            return Ok(());
+        }
+        if head.status != http::StatusCode::NOT_FOUND {
+            return Err(PushFailure::answered(what, &head));
+        }
+        let what = "starting the upload of the empty config blob";
+        let started = self
+            .send(
+                Method::POST,
+                &format!("{}/blobs/uploads/", self.base),
+                None,
+                Vec::new(),
+            )
+            .await
+            .map_err(|e| PushFailure::unanswered(what, e))?;
+        if !started.is_success() {
+            return Err(PushFailure::answered(what, &started));
+        }
+        let location = started.header("location").unwrap_or_default();
+        let location = if location.starts_with('/') {
+            format!("{}{location}", self.origin)
+        } else {
+            location.to_string()
+        };
+        if !location.starts_with(&format!("{}/", self.origin)) {
+            return Err(PushFailure {
+                status: Some(started.status.as_u16()),
+                message: format!(
+                    "{what}: the registry named an upload location off its own origin: {location:?}"
+                ),
+            });
+        }
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let what = "uploading the empty config blob";
+        let stored = self
+            .send(
+                Method::PUT,
+                &format!("{location}{separator}digest={digest}"),
+                Some("application/octet-stream"),
+                EMPTY_CONFIG.to_vec(),
+            )
+            .await
+            .map_err(|e| PushFailure::unanswered(what, e))?;
+        if !stored.is_success() {
+            return Err(PushFailure::answered(what, &stored));
+        }
+        Ok(())
+    }
+
+    /// Pushes `manifest` (whose digest is `digest`) under `tag`, which moves the tag to it.
+    pub async fn push_tag(
+        &self,
+        manifest: &[u8],
+        digest: &str,
+        tag: &str,
+    ) -> Result<(), PushFailure> {
+        let what = format!("pushing the throw-away manifest under the tag {tag}");
+        if !is_valid_tag(tag) {
+            return Err(PushFailure {
+                status: None,
+                message: format!("{what}: not a tag the registry accepts"),
+            });
+        }
+        let answer = self
+            .send(
+                Method::PUT,
+                &format!("{}/manifests/{tag}", self.base),
+                Some(OCI_MANIFEST),
+                manifest.to_vec(),
+            )
+            .await
+            .map_err(|e| PushFailure::unanswered(&what, e))?;
+        if !answer.is_success() {
+            return Err(PushFailure::answered(&what, &answer));
+        }
+        match answer.header("docker-content-digest") {
+            Some(stored) if stored.trim() != digest => Err(PushFailure {
+                status: Some(answer.status.as_u16()),
+                message: format!("{what}: the registry stored it as {stored}, not {digest}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_empty_config_has_the_well_known_digest() {
+        assert_eq!(
+            sha256_digest(EMPTY_CONFIG),
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+    }
+
+    #[test]
+    fn each_version_gets_its_own_minimal_manifest() {
+        let a = throwaway_manifest("sha256:aa");
+        let b = throwaway_manifest("sha256:bb");
+        assert_ne!(sha256_digest(&a), sha256_digest(&b));
+        assert_eq!(a, throwaway_manifest("sha256:aa"), "stable across runs");
+        let manifest: serde_json::Value = serde_json::from_slice(&a).unwrap();
+        assert_eq!(manifest["mediaType"], OCI_MANIFEST);
+        assert_eq!(manifest["config"]["mediaType"], OCI_EMPTY);
+        assert_eq!(manifest["config"]["size"], 2);
+        assert_eq!(manifest["layers"], serde_json::json!([]));
+        assert_eq!(manifest["annotations"][UNTAGGED_FROM], "sha256:aa");
+    }
+
+    #[test]
+    fn only_registry_tags_are_pushed() {
+        for tag in ["pr-12", "v1.2.0", "_x", "sha256-abc.sig"] {
+            assert!(is_valid_tag(tag), "{tag}");
+        }
+        for tag in [
+            "",
+            "-x",
+            ".x",
+            "a/b",
+            "a b",
+            "a%2F",
+            "a\nb",
+            &"x".repeat(129),
+        ] {
+            assert!(!is_valid_tag(tag), "{tag:?}");
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Carrying out `untag` removals: per package, one push session; per version, its throw-away
+//! manifest pushed under every tag to remove, the throw-away version found through the REST
+//! listing (its name is the pushed digest) and deleted. The original version is never touched.
+
+use crate::client::Client;
+use crate::execute::{likely_cause, Action};
+use crate::listing::Namespace;
+use crate::model::{LinkPrefixes, PackageType, RestVersion, Version};
+use crate::registry::push::{sha256_digest, throwaway_manifest, PushFailure, PushSession};
+use crate::registry::Registry;
+use std::time::Duration;
+
+/// What came of removing tags from one version.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Removal {
+    /// The tags moved off the version (all the plan named, unless a step failed).
+    pub removed: Vec<String>,
+    /// Why the removal stopped short of the plan, when it did.
+    pub failure: Option<RemovalFailure>,
+    /// The throw-away version that carries the removed tags and could not be deleted.
+    pub leftover: Option<Leftover>,
+}
+
+/// A removal that failed, with the registry's or GitHub's message and the cause in plain words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemovalFailure {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+/// A throw-away version left behind: to delete by hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leftover {
+    /// Its id, when the listing showed it.
+    pub id: Option<u64>,
+    pub digest: String,
+    pub status: Option<u16>,
+    /// Why it could not be deleted (GitHub's message and the likely cause).
+    pub message: String,
+}
+
+impl Leftover {
+    /// What happened, for the outputs and the log.
+    pub fn describe(&self, tags: &[String]) -> String {
+        format!(
+            "untag moved the tags {} to the throw-away version {}{}, which could not be deleted: {}. Delete it by hand",
+            tags.join(", "),
+            self.digest,
+            self.id.map(|id| format!(" (id {id})")).unwrap_or_default(),
+            self.message
+        )
+    }
+}
+
+/// How often, and after how long, the listing is read again for a throw-away version it does
+/// not show yet.
+const LOOKUPS: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
+/// Where a package is.
+pub struct Target<'a> {
+    pub namespace: &'a Namespace,
+    pub package_type: PackageType,
+    pub name: &'a str,
+    pub owner: &'a str,
+    pub registry_url: &'a str,
+}
+
+/// Removes `tags` from each version in `removals`, one version after the other; the results
+/// come back in the same order.
+pub async fn remove_tags(
+    client: &Client,
+    registry: &Registry,
+    target: &Target<'_>,
+    removals: &[(&Version, &[String])],
+) -> Vec<Removal> {
+    if removals.is_empty() {
+        return Vec::new();
+    }
+    let session = match PushSession::open(
+        client,
+        registry,
+        target.registry_url,
+        target.owner,
+        target.name,
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err(failure) => {
+            let failure = push_refused(failure, &[]);
+            return removals
+                .iter()
+                .map(|_| Removal {
+                    failure: Some(failure.clone()),
+                    ..Removal::default()
+                })
+                .collect();
+        }
+    };
+    let mut results = Vec::with_capacity(removals.len());
+    for (version, tags) in removals {
+        results.push(remove_from(client, target, &session, version, tags).await);
+    }
+    results
+}
+
+async fn remove_from(
+    client: &Client,
+    target: &Target<'_>,
+    session: &PushSession<'_>,
+    version: &Version,
+    tags: &[String],
+) -> Removal {
+    let manifest = throwaway_manifest(&version.name);
+    let digest = sha256_digest(&manifest);
+    let mut removal = Removal::default();
+    for tag in tags {
+        match session.push_tag(&manifest, &digest, tag).await {
+            Ok(()) => removal.removed.push(tag.clone()),
+            Err(failure) => {
+                removal.failure = Some(push_refused(failure, &removal.removed));
+                break;
+            }
+        }
+    }
+    if removal.removed.is_empty() {
+        return removal;
+    }
+    let leftover = |id: Option<u64>, status: Option<u16>, why: String| Leftover {
+        id,
+        digest: digest.clone(),
+        status,
+        message: why,
+    };
+    let throwaway = match find_version(client, target, &digest).await {
+        Ok(Some(found)) if found.id != version.id => found,
+        Ok(_) => {
+            removal.leftover = Some(leftover(
+                None,
+                None,
+                "the package's listing does not show it".into(),
+            ));
+            return removal;
+        }
+        Err(error) => {
+            removal.leftover = Some(leftover(None, None, format!("{error:#}")));
+            return removal;
+        }
+    };
+    let path = target
+        .namespace
+        .version_path(target.package_type, target.name, throwaway.id);
+    match client.delete(&path).await {
+        Ok(answer) if answer.is_success() => {}
+        Ok(answer) => {
+            let status = answer.status.as_u16();
+            let message = answer.message();
+            let cause = likely_cause(Action::Delete, Some(status), &message);
+            removal.leftover = Some(leftover(
+                Some(throwaway.id),
+                Some(status),
+                format!("GitHub answered {status} \"{message}\"; likely cause: {cause}"),
+            ));
+        }
+        Err(error) => {
+            removal.leftover = Some(leftover(Some(throwaway.id), None, format!("{error:#}")));
+        }
+    }
+    removal
+}
+
+/// A removal not attempted: the package refused a deletion already (the token lacks delete
+/// rights), so its throw-away version could not be deleted either.
+pub fn not_sent() -> Removal {
+    Removal {
+        failure: Some(RemovalFailure {
+            status: None,
+            message: format!(
+                "{} the token lacks delete rights for this package, so no tag was removed (its throw-away version could not be deleted)",
+                crate::execute::NOT_SENT
+            ),
+        }),
+        ..Removal::default()
+    }
+}
+
+/// The failure of a push, with the cause in plain words.
+fn push_refused(failure: PushFailure, moved: &[String]) -> RemovalFailure {
+    let cause = match failure.status {
+        Some(401 | 403) => {
+            "the token may not push to the package: give the workflow `packages: write` (and the repository Write or Admin access in the package's \"Manage Actions access\"), or use a classic PAT with write:packages"
+        }
+        None => "the registry could not be reached after retries",
+        Some(_) => "see the registry's message",
+    };
+    let moved = if moved.is_empty() {
+        "no tag was removed".to_string()
+    } else {
+        format!("the tags {} were removed before it", moved.join(", "))
+    };
+    RemovalFailure {
+        status: failure.status,
+        message: format!("{}; {moved}. Likely cause: {cause}", failure.message),
+    }
+}
+
+/// The active version named `digest`, from the newest page of the listing (read again a few
+/// times when it does not show it yet).
+async fn find_version(
+    client: &Client,
+    target: &Target<'_>,
+    digest: &str,
+) -> anyhow::Result<Option<Version>> {
+    let path = format!(
+        "{}/versions?per_page=100&state=active",
+        target
+            .namespace
+            .package_path(target.package_type, target.name)
+    );
+    let links = LinkPrefixes::default();
+    for wait in LOOKUPS {
+        tokio::time::sleep(wait).await;
+        let answer = client.get(&path).await?;
+        if !answer.is_success() {
+            return Err(crate::listing::api_error(
+                "listing the package's versions",
+                &answer,
+            ));
+        }
+        let page: Vec<RestVersion> = answer.json()?;
+        if let Some(found) = page.into_iter().find(|v| v.name == digest) {
+            return found.into_version(&links).map(Some);
+        }
+    }
+    Ok(None)
+}

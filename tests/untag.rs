@@ -1,0 +1,316 @@
+//! End-to-end `untag`: the binary against the fake GitHub and its registry. A version that
+//! keeps a tag loses only the selected ones (through a throw-away version pushed to the
+//! registry and deleted through the REST API); what one removal costs; refusals and dry runs.
+
+mod common;
+
+use common::{Run, RunResult, OWNER, TOKEN};
+use fake_github::{
+    days, digest, Config, FakeGithub, Manifest, Package, ScriptedFault, Token, World,
+    MSG_WRITE_DENIED,
+};
+use serde_json::json;
+
+/// A token of alice that may delete but not push (no `packages: write` for the registry).
+const READ_ONLY: &str = "read-only";
+
+fn world() -> World {
+    World::new()
+        .org(OWNER)
+        .user("alice")
+        .token(TOKEN, "alice")
+        .with_token(Token {
+            can_push: false,
+            ..Token::new(READ_ONLY, "alice")
+        })
+}
+
+fn package(fake: &FakeGithub) -> Package {
+    fake.world()
+        .package(OWNER, "container", "app")
+        .expect("package app")
+        .clone()
+}
+
+fn untag_run(fake: &FakeGithub) -> Run {
+    Run::new(fake)
+        .input("packages", "app")
+        .input("tags", "pr-*")
+        .input("exclude-tags", "v*")
+        .input("untag", "true")
+}
+
+fn count(fake: &FakeGithub, method: &str, path_contains: &str) -> usize {
+    fake.count(method, path_contains)
+}
+
+/// `{pr-12, v1.2.0}`, `{pr-13}` and an older `{v1.1.0}`.
+fn releases() -> (World, u64, u64, u64) {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let old = app.add_version(&digest(3), &["v1.1.0"], days(10)).id;
+    let release = app
+        .add_version(&digest(1), &["pr-12", "v1.2.0"], days(5))
+        .id;
+    let preview = app.add_version(&digest(2), &["pr-13"], days(4)).id;
+    (world, release, preview, old)
+}
+
+fn assert_crane_line(result: &RunResult, fake: &FakeGithub, digest: &str, tag: &str) {
+    let host = fake.url().trim_start_matches("http://").to_owned();
+    let line = format!("crane tag {host}/{OWNER}/app@{digest} {tag}");
+    assert!(
+        result.summary.lines().any(|l| l == line),
+        "{line:?} not in the summary:\n{}",
+        result.summary
+    );
+}
+
+#[test]
+fn a_pr_tag_leaves_a_release_that_keeps_its_id_and_no_throw_away_version_stays() {
+    let (world, release, preview, old) = releases();
+    let fake = FakeGithub::start(world);
+    let result = untag_run(&fake).run();
+    result.assert_success();
+
+    let app = package(&fake);
+    let kept = app.version(release).unwrap();
+    assert!(!kept.is_deleted());
+    assert_eq!(kept.tags, ["v1.2.0"]);
+    assert_eq!(kept.name, digest(1));
+    assert!(
+        app.version(preview).unwrap().is_deleted(),
+        "{{pr-13}} goes whole"
+    );
+    assert_eq!(
+        app.active_ids(),
+        [old, release],
+        "no throw-away version is left"
+    );
+    let throwaway: Vec<_> = app
+        .versions
+        .iter()
+        .filter(|v| ![old, release, preview].contains(&v.id))
+        .collect();
+    assert_eq!(throwaway.len(), 1);
+    assert!(throwaway[0].is_deleted());
+    assert_eq!(throwaway[0].tags, ["pr-12"]);
+
+    assert_eq!(result.output_json_ids("deleted"), [preview]);
+    assert_eq!(result.output_count("deleted-count"), 1);
+    assert_eq!(result.output_count("failed-count"), 0);
+    assert_eq!(result.output_count("kept-count"), 1);
+    assert_eq!(
+        result.output_json("untagged"),
+        json!([{ "package": "app", "id": release, "name": digest(1), "tags": ["pr-12"] }])
+    );
+    assert_eq!(result.output_ids("version-ids"), [preview]);
+    assert!(result.summary.contains("## Tags removed from 1 versions"));
+    assert_crane_line(&result, &fake, &digest(1), "pr-12");
+    assert!(result.stdout.contains("untag"), "{}", result.stdout);
+}
+
+#[test]
+fn a_version_whose_every_tag_is_selected_is_deleted_whole() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let old = app.add_version(&digest(3), &["v1.1.0"], days(10)).id;
+    let preview = app.add_version(&digest(2), &["pr-13"], days(4)).id;
+    let fake = FakeGithub::start(world);
+    let result = untag_run(&fake).run();
+    result.assert_success();
+    assert_eq!(package(&fake).active_ids(), [old]);
+    assert_eq!(result.output_json_ids("deleted"), [preview]);
+    assert_eq!(result.output_json("untagged"), json!([]));
+    assert_eq!(count(&fake, "PUT", "/manifests/"), 0, "nothing pushed");
+    assert!(!result.summary.contains("Tags removed"));
+}
+
+#[test]
+fn a_multi_platform_index_loses_a_tag_and_its_children_are_untouched() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let (amd64, arm64) = (digest(11), digest(12));
+    let index = app
+        .add_version(&digest(10), &["pr-7", "v2.0.0"], days(3))
+        .with_manifest(Manifest::index(&[&amd64, &arm64]))
+        .id;
+    let children = [
+        app.add_version(&amd64, &[], days(3)).id,
+        app.add_version(&arm64, &[], days(3)).id,
+    ];
+    let fake = FakeGithub::start(world);
+    let result = untag_run(&fake).run();
+    result.assert_success();
+
+    let app = package(&fake);
+    assert_eq!(app.version(index).unwrap().tags, ["v2.0.0"]);
+    let mut expected = vec![index, children[0], children[1]];
+    expected.sort_unstable();
+    assert_eq!(
+        app.active_ids(),
+        expected,
+        "children stay, no throw-away left"
+    );
+    assert_eq!(result.output_count("deleted-count"), 0);
+    assert_eq!(result.output_json_ids("untagged"), [index]);
+    assert_crane_line(&result, &fake, &digest(10), "pr-7");
+}
+
+#[test]
+fn two_tags_removed_from_one_version_cost_one_push_each_and_one_delete() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let release = app
+        .add_version(&digest(1), &["pr-1", "pr-2", "v1"], days(3))
+        .id;
+    app.add_version(&digest(2), &["v0"], days(9));
+    let fake = FakeGithub::start(world);
+    let result = untag_run(&fake).run();
+    result.assert_success();
+
+    assert_eq!(package(&fake).version(release).unwrap().tags, ["v1"]);
+    assert_eq!(package(&fake).active_ids().len(), 2);
+    assert_eq!(count(&fake, "PUT", "/v2/acme/app/manifests/pr-1"), 1);
+    assert_eq!(count(&fake, "PUT", "/v2/acme/app/manifests/pr-2"), 1);
+    assert_eq!(count(&fake, "PUT", "/manifests/"), 2);
+    assert_eq!(count(&fake, "DELETE", "/versions/"), 1);
+    // The empty config blob: looked for, then uploaded once.
+    assert_eq!(count(&fake, "HEAD", "/v2/acme/app/blobs/"), 1);
+    assert_eq!(count(&fake, "POST", "/v2/acme/app/blobs/uploads/"), 1);
+    assert_eq!(count(&fake, "PUT", "/v2/acme/app/blobs/uploads/"), 1);
+    assert_eq!(
+        result.output_json("untagged")[0]["tags"],
+        json!(["pr-1", "pr-2"])
+    );
+    assert_crane_line(&result, &fake, &digest(1), "pr-1");
+    assert_crane_line(&result, &fake, &digest(1), "pr-2");
+
+    // A second version in a later run: the blob is found, not uploaded again.
+    fake.update_world(|w| {
+        w.package_mut(OWNER, "container", "app")
+            .unwrap()
+            .add_version(&digest(4), &["pr-3", "v1.1"], days(1));
+    });
+    untag_run(&fake).run().assert_success();
+    assert_eq!(count(&fake, "HEAD", "/v2/acme/app/blobs/"), 2);
+    assert_eq!(count(&fake, "POST", "/v2/acme/app/blobs/uploads/"), 1);
+    assert_eq!(count(&fake, "DELETE", "/versions/"), 2);
+}
+
+#[test]
+fn a_refused_push_leaves_everything_as_it_was_and_says_why() {
+    let (world, release, _, _) = releases();
+    let fake = FakeGithub::start(world);
+    let before = package(&fake);
+    let result = untag_run(&fake)
+        .input("token", READ_ONLY)
+        .input("tags", "pr-12")
+        .run();
+    result.assert_code(1);
+
+    assert_eq!(package(&fake), before, "nothing changed");
+    assert_eq!(count(&fake, "DELETE", ""), 0);
+    assert_eq!(count(&fake, "PUT", ""), 0);
+    assert_eq!(result.output_count("failed-count"), 1);
+    let failed = result.output_json("failed");
+    assert_eq!(failed[0]["id"], release);
+    assert_eq!(failed[0]["status"], 403);
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(message.contains(MSG_WRITE_DENIED), "{message}");
+    assert!(message.contains("packages: write"), "{message}");
+    assert!(message.contains("no tag was removed"), "{message}");
+    assert_eq!(result.output_json("untagged"), json!([]));
+    assert!(result.summary.contains("## Failures"));
+    assert!(!result.summary.contains("Tags removed"));
+    assert!(result
+        .annotations("error")
+        .iter()
+        .any(|line| line.contains("write_package")));
+}
+
+#[test]
+fn a_throw_away_version_that_cannot_be_deleted_is_reported_with_its_id() {
+    let (world, release, _, old) = releases();
+    let fake = FakeGithub::start_with(
+        world,
+        Config {
+            scripted: vec![ScriptedFault::respond(
+                Some("DELETE"),
+                "/versions/",
+                0,
+                403,
+                "Must have admin rights to Repository.",
+            )],
+            ..Config::default()
+        },
+    );
+    let result = untag_run(&fake).input("tags", "pr-12").run();
+    result.assert_code(1);
+
+    let app = package(&fake);
+    assert_eq!(
+        app.version(release).unwrap().tags,
+        ["v1.2.0"],
+        "the tag moved"
+    );
+    let leftover = app
+        .active_versions()
+        .find(|v| ![old, release].contains(&v.id) && v.tags == ["pr-12"])
+        .expect("the throw-away version is still there")
+        .clone();
+    assert_eq!(result.output_json_ids("untagged"), [release]);
+    let failed = result.output_json("failed");
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    assert_eq!(failed[0]["id"], leftover.id);
+    assert_eq!(failed[0]["name"], leftover.name);
+    let message = failed[0]["message"].as_str().unwrap().to_lowercase();
+    assert!(message.contains("delete it by hand"), "{message}");
+    assert!(message.contains("admin rights"), "{message}");
+    assert!(result
+        .summary
+        .contains("## Throw-away versions left behind"));
+    assert!(result
+        .summary
+        .contains(&format!("id {} (`{}`)", leftover.id, leftover.name)));
+}
+
+#[test]
+fn a_dry_run_pushes_nothing_and_shows_what_would_be_removed() {
+    let (world, release, preview, _) = releases();
+    let fake = FakeGithub::start(world);
+    let before = fake.world();
+    let result = untag_run(&fake).input("dry-run", "true").run();
+    result.assert_success();
+
+    assert_eq!(fake.world(), before);
+    for method in ["PUT", "POST", "DELETE", "PATCH"] {
+        assert_eq!(count(&fake, method, ""), 0, "{method}");
+    }
+    assert_eq!(
+        result.output_json("untagged"),
+        json!([{ "package": "app", "id": release, "name": digest(1), "tags": ["pr-12"] }])
+    );
+    assert_eq!(result.output_json_ids("deleted"), [preview]);
+    assert!(result
+        .summary
+        .contains("## Tags that would be removed from 1 versions"));
+    assert_crane_line(&result, &fake, &digest(1), "pr-12");
+    assert!(result.stdout.contains("would untag"), "{}", result.stdout);
+}
+
+#[test]
+fn untag_without_tags_is_bad_input_and_changes_nothing() {
+    let (world, ..) = releases();
+    let fake = FakeGithub::start(world);
+    let result = Run::new(&fake)
+        .input("packages", "app")
+        .input("untag", "true")
+        .run();
+    result.assert_code(2);
+    assert!(result
+        .annotations("error")
+        .iter()
+        .any(|line| line.contains("untag")));
+    assert!(fake.requests().is_empty());
+}

@@ -6,7 +6,9 @@ use crate::client::Client;
 use crate::execute::{likely_cause, Action};
 use crate::listing::Namespace;
 use crate::model::{LinkPrefixes, PackageType, RestVersion, Version};
-use crate::registry::push::{sha256_digest, throwaway_manifest, PushFailure, PushSession};
+use crate::registry::push::{
+    is_valid_tag, sha256_digest, throwaway_manifest, PushFailure, PushSession,
+};
 use crate::registry::Registry;
 use std::time::Duration;
 
@@ -77,8 +79,19 @@ pub async fn remove_tags(
     target: &Target<'_>,
     removals: &[(&Version, &[String])],
 ) -> Vec<Removal> {
-    if removals.is_empty() {
-        return Vec::new();
+    // A tag the registry does not accept cannot be moved: such a version is left whole, and
+    // nothing is pushed for it.
+    let invalid: Vec<Option<Removal>> = removals
+        .iter()
+        .map(|(_, tags)| {
+            tags.iter().find(|t| !is_valid_tag(t)).map(|tag| Removal {
+                failure: Some(push_refused(PushFailure::invalid_tag(tag), &[])),
+                ..Removal::default()
+            })
+        })
+        .collect();
+    if invalid.iter().all(Option::is_some) {
+        return invalid.into_iter().flatten().collect();
     }
     let session = match PushSession::open(
         client,
@@ -92,18 +105,23 @@ pub async fn remove_tags(
         Ok(session) => session,
         Err(failure) => {
             let failure = push_refused(failure, &[]);
-            return removals
-                .iter()
-                .map(|_| Removal {
-                    failure: Some(failure.clone()),
-                    ..Removal::default()
+            return invalid
+                .into_iter()
+                .map(|invalid| {
+                    invalid.unwrap_or_else(|| Removal {
+                        failure: Some(failure.clone()),
+                        ..Removal::default()
+                    })
                 })
                 .collect();
         }
     };
     let mut results = Vec::with_capacity(removals.len());
-    for (version, tags) in removals {
-        results.push(remove_from(client, target, &session, version, tags).await);
+    for ((version, tags), invalid) in removals.iter().zip(invalid) {
+        results.push(match invalid {
+            Some(refused) => refused,
+            None => remove_from(client, target, &session, version, tags).await,
+        });
     }
     results
 }
@@ -191,6 +209,9 @@ pub fn not_sent() -> Removal {
 /// The failure of a push, with the cause in plain words.
 fn push_refused(failure: PushFailure, moved: &[String]) -> RemovalFailure {
     let cause = match failure.status {
+        _ if failure.invalid_tag => {
+            "it is not a tag the registry accepts (letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`), so it cannot be moved; it was most likely not pushed through the registry"
+        }
         Some(401 | 403) => {
             "the token may not push to the package: give the workflow `packages: write` (and the repository Write or Admin access in the package's \"Manage Actions access\"), or use a classic PAT with write:packages"
         }

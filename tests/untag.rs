@@ -314,3 +314,95 @@ fn untag_without_tags_is_bad_input_and_changes_nothing() {
         .any(|line| line.contains("untag")));
     assert!(fake.requests().is_empty());
 }
+
+/// A tag the registry would never accept, full of what could start a workflow command, break a
+/// table or add a line to the summary's commands.
+const HOSTILE: &str = "pr-9`|<b>x</b>%0A\n::error::boom";
+
+fn hostile_world() -> (World, u64) {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    app.add_version(&digest(3), &["v1.1.0"], days(10));
+    let id = app
+        .add_version(&digest(1), &[HOSTILE, "v1.2.0"], days(5))
+        .id;
+    (world, id)
+}
+
+fn assert_contained(result: &RunResult) {
+    assert!(
+        !result
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("::error::boom")),
+        "{}",
+        result.stdout
+    );
+    assert!(!result.summary.lines().any(|l| l.starts_with("::error")));
+    // Every table row keeps its header's cells: no `|` from the tag splits one.
+    let cells = |line: &str| line.replace("\\|", "").matches('|').count();
+    let mut header_cells = None;
+    for line in result.summary.lines() {
+        if !line.starts_with('|') {
+            header_cells = None;
+            continue;
+        }
+        let expected = *header_cells.get_or_insert(cells(line));
+        assert_eq!(cells(line), expected, "{line}");
+    }
+    assert!(
+        !result.summary.contains("crane tag"),
+        "no command is written for such a tag:\n{}",
+        result.summary
+    );
+}
+
+#[test]
+fn a_hostile_tag_is_not_pushed_and_cannot_add_a_command_a_cell_or_a_line() {
+    let (world, id) = hostile_world();
+    let fake = FakeGithub::start(world);
+    let before = package(&fake);
+    let result = untag_run(&fake).run();
+    result.assert_code(1);
+    assert_eq!(package(&fake), before, "nothing changed");
+    assert_eq!(count(&fake, "PUT", ""), 0);
+    assert_eq!(count(&fake, "DELETE", ""), 0);
+    let failed = result.output_json("failed");
+    assert_eq!(failed[0]["id"], id);
+    assert!(failed[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a tag the registry accepts"));
+    assert_contained(&result);
+
+    let dry = untag_run(&fake).input("dry-run", "true").run();
+    dry.assert_success();
+    assert_eq!(
+        dry.output_json("untagged")[0]["tags"],
+        json!([HOSTILE]),
+        "the output keeps the tag as it is (JSON-escaped)"
+    );
+    assert!(dry
+        .summary
+        .contains("1 tags or names hold characters an image reference cannot"));
+    assert_contained(&dry);
+}
+
+#[test]
+fn max_deletions_counts_a_removal_as_one_deletion_oldest_first() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let release = app.add_version(&digest(1), &["pr-1", "v1"], days(9)).id;
+    let first = app.add_version(&digest(2), &["pr-2"], days(8)).id;
+    let newest = app.add_version(&digest(3), &["pr-3"], days(7)).id;
+    app.add_version(&digest(4), &["v0"], days(20));
+    let fake = FakeGithub::start(world);
+    let result = untag_run(&fake).input("max-deletions", "2").run();
+    result.assert_success();
+    assert_eq!(result.output_json_ids("untagged"), [release]);
+    assert_eq!(result.output_json_ids("deleted"), [first]);
+    assert_eq!(result.output_count("deferred-count"), 1);
+    let app = package(&fake);
+    assert!(!app.version(newest).unwrap().is_deleted());
+    assert_eq!(app.version(release).unwrap().tags, ["v1"]);
+}

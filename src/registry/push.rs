@@ -49,13 +49,25 @@ pub fn throwaway_manifest(original: &str) -> Vec<u8> {
 pub struct PushFailure {
     pub status: Option<u16>,
     pub message: String,
+    /// Not sent: the tag is not one the registry accepts.
+    pub invalid_tag: bool,
 }
 
 impl PushFailure {
+    /// A tag the registry does not accept: nothing is sent for it.
+    pub fn invalid_tag(tag: &str) -> PushFailure {
+        PushFailure {
+            status: None,
+            message: format!("the tag {tag} was not pushed"),
+            invalid_tag: true,
+        }
+    }
+
     fn answered(what: &str, answer: &Answer) -> PushFailure {
         PushFailure {
             status: Some(answer.status.as_u16()),
             message: format!("{what}: {}", registry_message(answer)),
+            invalid_tag: false,
         }
     }
 
@@ -63,6 +75,7 @@ impl PushFailure {
         PushFailure {
             status: None,
             message: format!("{what}: {error:#}"),
+            invalid_tag: false,
         }
     }
 }
@@ -225,6 +238,7 @@ impl<'a> PushSession<'a> {
                 message: format!(
                     "{what}: the registry named an upload location off its own origin: {location:?}"
                 ),
+                invalid_tag: false,
             });
         }
         let separator = if location.contains('?') { '&' } else { '?' };
@@ -253,10 +267,7 @@ impl<'a> PushSession<'a> {
     ) -> Result<(), PushFailure> {
         let what = format!("pushing the throw-away manifest under the tag {tag}");
         if !is_valid_tag(tag) {
-            return Err(PushFailure {
-                status: None,
-                message: format!("{what}: not a tag the registry accepts"),
-            });
+            return Err(PushFailure::invalid_tag(tag));
         }
         let answer = self
             .send(
@@ -274,6 +285,7 @@ impl<'a> PushSession<'a> {
             Some(stored) if stored.trim() != digest => Err(PushFailure {
                 status: Some(answer.status.as_u16()),
                 message: format!("{what}: the registry stored it as {stored}, not {digest}"),
+                invalid_tag: false,
             }),
             _ => Ok(()),
         }

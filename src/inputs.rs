@@ -48,6 +48,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("keep-latest-per", "all"),
     input("report-file", ""),
     input("untag", "false"),
+    input("repository", ""),
 ];
 
 /// Inputs that hold for the whole run and cannot be set per `config` rule.
@@ -102,6 +103,8 @@ pub struct Rule {
     pub owner_type: OwnerType,
     pub package_type: PackageType,
     pub packages: Vec<String>,
+    /// `repository`: only packages linked to a repository these match (empty: no filter).
+    pub repositories: Vec<glob::Pattern>,
     pub registry_url: String,
     pub policy: Policy,
 }
@@ -149,7 +152,7 @@ current directory when it is not set).
 Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
   exclude-tags tag-selection versions exclude-versions semver prerelease older-than
   deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
-  registry-url config fail-on-error keep-latest-per report-file untag
+  registry-url config fail-on-error keep-latest-per report-file untag repository
 Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
   2 bad input.";
 
@@ -558,6 +561,14 @@ fn parse_rule(
                 .map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
         }
     }
+    let repositories = policy::parse_repositories(&get("repository"), &owner)
+        .map_err(|problem| err("repository", problem))?;
+    if !repositories.is_empty() && offline {
+        return Err(err(
+            "repository",
+            "conflicts with --versions-file: a versions file has no package, so no repository to match".into(),
+        ));
+    }
     let tag_selection = match choice("tag-selection", &["any", "tagged", "untagged"])?.as_str() {
         "tagged" => TagSelection::Tagged,
         "untagged" => TagSelection::Untagged,
@@ -664,6 +675,7 @@ fn parse_rule(
         owner_type,
         package_type,
         packages,
+        repositories,
         registry_url,
         policy,
     })
@@ -733,6 +745,7 @@ mod tests {
             ("tags", "v1.["),
             ("registry-url", "ghcr.io"),
             ("keep-latest-per", "patch"),
+            ("repository", "acme/api/x"),
         ] {
             let error = settings(&with(&[(name, value)])).unwrap_err();
             assert!(error.input.ends_with(name), "{name}: {error}");
@@ -830,6 +843,25 @@ mod tests {
         assert_eq!(e.input, "config rules[0]: keep-latest");
         let e = settings(&with(&[("config", "rules:\n  - dry-run: true\n")])).unwrap_err();
         assert!(e.problem.contains("whole run"), "{e}");
+    }
+
+    #[test]
+    fn repository_needs_the_api() {
+        let s = settings(&with(&[("repository", "api, bob/*")])).unwrap();
+        assert_eq!(s.rules[0].repositories.len(), 2);
+        assert_eq!(s.rules[0].repositories[0].as_str(), "acme/api");
+        let args: Vec<String> = ["--versions-file", "v.json", "--repository", "api"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let Invocation::Run(raw) = RawInputs::from_environment(&args, |_| None).unwrap() else {
+            panic!()
+        };
+        let e = raw.into_settings(|_| None).unwrap_err();
+        assert!(
+            e.input == "repository" && e.problem.contains("--versions-file"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::client::{Answer, Client};
 use crate::inputs::OwnerType;
 use crate::model::{LinkPrefixes, PackageType, RestPackage, RestVersion, Version};
+use crate::policy::repository_matches;
 use anyhow::{anyhow, bail, Context, Result};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
@@ -119,20 +120,36 @@ pub async fn resolve_namespace(
 }
 
 /// The package names to work on: exact names as given, globs matched against the owner's
-/// packages of that type.
+/// packages of that type; with `repository`, only the packages linked to a repository it names
+/// (the listing shows each package's repository; an exact name is read with a `GET`).
 pub async fn expand_packages(
     client: &Client,
     namespace: &Namespace,
     package_type: PackageType,
     names: &[String],
+    repositories: &[glob::Pattern],
     warnings: &mut Vec<String>,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<String>> {
     let globs: Vec<&String> = names.iter().filter(|n| crate::policy::is_glob(n)).collect();
-    let mut expanded: Vec<String> = names
+    let exact: Vec<&String> = names
         .iter()
         .filter(|n| !crate::policy::is_glob(n))
-        .cloned()
         .collect();
+    let mut expanded: Vec<String> = if repositories.is_empty() {
+        exact.into_iter().cloned().collect()
+    } else {
+        linked_exact_names(
+            client,
+            namespace,
+            package_type,
+            &exact,
+            repositories,
+            warnings,
+            notes,
+        )
+        .await?
+    };
     if globs.is_empty() {
         return Ok(expanded);
     }
@@ -140,13 +157,7 @@ pub async fn expand_packages(
         "{}/packages?package_type={package_type}",
         namespace.prefix()
     );
-    let pages = fetch_pages(client, &path, |answer| {
-        Ok(answer
-            .json::<Vec<RestPackage>>()?
-            .into_iter()
-            .map(|p| p.name)
-            .collect())
-    })
+    let pages = fetch_pages(client, &path, |answer| answer.json::<Vec<RestPackage>>())
     .await
     .with_context(|| {
         format!(
@@ -168,31 +179,99 @@ pub async fn expand_packages(
     };
     for pattern in globs {
         let compiled = glob::Pattern::new(pattern)?;
-        let mut matched: Vec<&String> = listed
+        let mut matched: Vec<&RestPackage> = listed
             .iter()
-            .filter(|name| compiled.matches(name))
+            .filter(|package| compiled.matches(&package.name))
             .collect();
         // A name GitHub would never give is not put into a path: skipped, and said.
-        matched.retain(|name| match crate::model::package_name_problem(name, false) {
-            None => true,
-            Some(problem) => {
-                warnings.push(format!(
-                    "`packages` glob `{pattern}` matched a listed name that is not a package name ({problem}): {name:?} is skipped"
-                ));
-                false
-            }
-        });
+        matched.retain(
+            |package| match crate::model::package_name_problem(&package.name, false) {
+                None => true,
+                Some(problem) => {
+                    warnings.push(format!(
+                        "`packages` glob `{pattern}` matched a listed name that is not a package name ({problem}): {:?} is skipped",
+                        package.name
+                    ));
+                    false
+                }
+            },
+        );
         if matched.is_empty() {
             warnings.push(format!(
                 "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
                 namespace_owner(namespace)
             ));
         }
-        expanded.extend(matched.into_iter().cloned());
+        let linked: Vec<&RestPackage> = matched
+            .iter()
+            .copied()
+            .filter(|package| {
+                repositories.is_empty()
+                    || repository_matches(repositories, package.repository_name())
+            })
+            .collect();
+        if linked.is_empty() && !matched.is_empty() {
+            warnings.push(format!(
+                "`packages` glob `{pattern}` matched {} {package_type} packages of `{}`, none linked to a repository that `repository` names",
+                matched.len(),
+                namespace_owner(namespace)
+            ));
+        }
+        expanded.extend(linked.into_iter().map(|package| package.name.clone()));
     }
     let mut seen = std::collections::HashSet::new();
     expanded.retain(|name| seen.insert(name.clone()));
     Ok(expanded)
+}
+
+/// The exact names whose package is linked to a repository `repository` names (each read with
+/// a `GET`, as only the package object says its repository). The others are skipped with a log
+/// line; a package that is not found (or is deleted) cannot be checked: skipped with a warning.
+async fn linked_exact_names(
+    client: &Client,
+    namespace: &Namespace,
+    package_type: PackageType,
+    names: &[&String],
+    repositories: &[glob::Pattern],
+    warnings: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let paths: Vec<String> = names
+        .iter()
+        .map(|name| namespace.package_path(package_type, name))
+        .collect();
+    let answers = futures::future::join_all(paths.iter().map(|path| client.get(path))).await;
+    let mut linked = Vec::new();
+    for (name, answer) in names.iter().zip(answers) {
+        let answer = answer?;
+        match answer.status {
+            StatusCode::OK => {
+                let package = answer.json::<RestPackage>()?;
+                let repository = package.repository_name();
+                if repository_matches(repositories, repository) {
+                    linked.push(name.to_string());
+                } else {
+                    let linked_to = repository.map_or("no repository".to_string(), |full| {
+                        format!("repository `{full}`")
+                    });
+                    notes.push(format!(
+                        "{package_type} package `{name}` is linked to {linked_to}, which `repository` does not name: skipped"
+                    ));
+                }
+            }
+            StatusCode::NOT_FOUND => warnings.push(format!(
+                "{package_type} package `{name}` of `{}` was not found (or is deleted), so its repository cannot be checked against `repository`: skipped",
+                namespace_owner(namespace)
+            )),
+            _ => {
+                return Err(api_error(
+                    &format!("could not read the {package_type} package `{name}` to check its repository"),
+                    &answer,
+                ))
+            }
+        }
+    }
+    Ok(linked)
 }
 
 pub fn namespace_owner(namespace: &Namespace) -> &str {

@@ -68,6 +68,7 @@ fn main() -> ExitCode {
                 offline: settings.versions_file.is_some(),
                 packages: Vec::new(),
                 warnings: Vec::new(),
+                notes: Vec::new(),
                 budget_remaining: None,
                 counters: Default::default(),
             };

@@ -220,6 +220,21 @@ impl RestVersion {
 #[derive(Deserialize)]
 pub struct RestPackage {
     pub name: String,
+    /// The repository the package is linked to, if any.
+    #[serde(default)]
+    pub repository: Option<RestRepository>,
+}
+
+#[derive(Deserialize)]
+pub struct RestRepository {
+    pub full_name: String,
+}
+
+impl RestPackage {
+    /// `owner/name` of the repository the package is linked to.
+    pub fn repository_name(&self) -> Option<&str> {
+        self.repository.as_ref().map(|r| r.full_name.as_str())
+    }
 }
 
 pub fn parse_timestamp(text: &str) -> anyhow::Result<Timestamp> {

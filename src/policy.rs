@@ -538,6 +538,41 @@ pub fn parse_globs(text: &str) -> Result<Vec<glob::Pattern>, String> {
         .collect()
 }
 
+/// `repository`: globs on a repository's `owner/name`, a bare name (`api-*`) standing for the
+/// owner's repository of that name.
+pub fn parse_repositories(text: &str, owner: &str) -> Result<Vec<glob::Pattern>, String> {
+    split_list(text)
+        .map(|item| {
+            let full = match item.split_once('/') {
+                None => format!("{owner}/{item}"),
+                Some((repo_owner, name))
+                    if !repo_owner.is_empty() && !name.is_empty() && !name.contains('/') =>
+                {
+                    item.to_string()
+                }
+                Some(_) => {
+                    return Err(format!(
+                        "{item:?} is not a repository such as owner/name or name"
+                    ))
+                }
+            };
+            glob::Pattern::new(&full)
+                .map_err(|error| format!("{item:?} is not a valid glob: {error}"))
+        })
+        .collect()
+}
+
+/// Whether a package linked to `full_name` (`None`: to no repository) is one `repository`
+/// names. Case-insensitive, as GitHub's names are.
+pub fn repository_matches(patterns: &[glob::Pattern], full_name: Option<&str>) -> bool {
+    let options = glob::MatchOptions {
+        case_sensitive: false,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    full_name.is_some_and(|name| patterns.iter().any(|p| p.matches_with(name, options)))
+}
+
 /// Whether a package name is a glob (and so expanded by listing the owner's packages).
 pub fn is_glob(name: &str) -> bool {
     name.contains(['*', '?', '['])
@@ -926,6 +961,36 @@ mod tests {
                 ours.matches(&version),
                 cargo.matches(&version),
                 "{} on {}", requirement, version
+            );
+        }
+    }
+
+    #[test]
+    fn repositories_are_owner_name_globs_and_unlinked_packages_never_match() {
+        let patterns = parse_repositories("api, web-*\nbob/tools, */shared", "acme").unwrap();
+        let matches = |name: Option<&str>| repository_matches(&patterns, name);
+        assert!(matches(Some("acme/api")));
+        assert!(
+            matches(Some("ACME/Api")),
+            "GitHub's names are case-insensitive"
+        );
+        assert!(matches(Some("acme/web-frontend")));
+        assert!(matches(Some("bob/tools")));
+        assert!(matches(Some("carol/shared")));
+        assert!(
+            !matches(Some("bob/api")),
+            "a bare name is the owner's repository"
+        );
+        assert!(!matches(Some("acme/api-server")));
+        assert!(
+            !matches(None),
+            "a package linked to no repository never matches"
+        );
+        assert!(parse_repositories("", "acme").unwrap().is_empty());
+        for bad in ["a/b/c", "/api", "acme/", "api-[", "a//b"] {
+            assert!(
+                parse_repositories(bad, "acme").is_err(),
+                "{bad:?} should be refused"
             );
         }
     }

@@ -80,6 +80,8 @@ pub struct RunReport {
     pub offline: bool,
     pub packages: Vec<PackageResult>,
     pub warnings: Vec<String>,
+    /// Plain log lines about the run (packages that `repository` leaves out).
+    pub notes: Vec<String>,
     /// The primary budget read before writing, when GitHub has one.
     pub budget_remaining: Option<usize>,
     pub counters: Counters,
@@ -153,6 +155,7 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         offline: true,
         packages: vec![package],
         warnings,
+        notes: Vec::new(),
         budget_remaining: None,
         counters: Counters::default(),
     })
@@ -168,6 +171,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         .collect();
     let client = Client::new(api_url, &registry_urls, &settings.token, tuning)?;
     let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let mut namespaces: HashMap<(String, OwnerType), Namespace> = HashMap::new();
     let mut targets: Vec<(usize, Namespace, String)> = Vec::new();
     for (index, rule) in settings.rules.iter().enumerate() {
@@ -186,7 +190,9 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             &namespace,
             rule.package_type,
             &rule.packages,
+            &rule.repositories,
             &mut warnings,
+            &mut notes,
         )
         .await?;
         for name in names {
@@ -291,6 +297,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         offline: false,
         packages,
         warnings,
+        notes,
         budget_remaining,
         counters: client.counters,
     })

@@ -124,6 +124,18 @@ fn keep_latest_per_values_and_its_conflict() {
 }
 
 #[test]
+fn malformed_repository() {
+    refuse("repository", "acme/app/extra");
+    refuse("repository", "/app");
+    refuse("repository", "app-[");
+    refuse_with(
+        &[("config", "rules:\n  - repository: \"a//b\"\n")],
+        "config rules[0]: repository",
+        "a//b",
+    );
+}
+
+#[test]
 fn malformed_durations() {
     refuse("older-than", "3 days");
     refuse("older-than", "90x");

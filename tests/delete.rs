@@ -1191,6 +1191,190 @@ fn a_glob_is_expanded_by_listing_the_owners_packages() {
     assert_eq!(sorted_strings(names), vec!["app-api", "app-web", "lib"]);
 }
 
+/// Npm packages of `acme`, each with versions 1.0.0 (old) and 2.0.0, linked to these
+/// repositories (`None`: to none); returns each package's id of 1.0.0.
+fn linked_world(packages: &[(&str, Option<&str>)]) -> (World, Vec<u64>) {
+    let mut world = base_world();
+    let olds = packages
+        .iter()
+        .map(|(name, repository)| {
+            let package = world.add_package(OWNER, "npm", name);
+            if let Some(repository) = repository {
+                package.linked_to(repository);
+            }
+            let old = package.add_version("1.0.0", &[], days(5)).id;
+            package.add_version("2.0.0", &[], days(1));
+            old
+        })
+        .collect();
+    (world, olds)
+}
+
+#[test]
+fn repository_narrows_a_glob_to_the_packages_linked_to_those_repositories() {
+    let (world, olds) = linked_world(&[
+        ("api", Some("acme/api")),
+        ("web", Some("acme/Web-Frontend")),
+        ("tools", Some("bob/tools")),
+        ("loose", None),
+        ("docs", Some("acme/docs")),
+    ]);
+    let fake = FakeGithub::start(world);
+
+    let result = Run::new(&fake)
+        .input("package-type", "npm")
+        .input("packages", "*")
+        // A bare name is acme's repository; globs and other owners' repositories work too,
+        // case-insensitively.
+        .input("repository", "api\nacme/web-*, bob/*, */doc")
+        .input("keep-latest", "1")
+        .run();
+
+    result.assert_success();
+    assert_outputs_list(&result, &olds[..3]);
+    for (name, old) in [("api", olds[0]), ("web", olds[1]), ("tools", olds[2])] {
+        assert_eq!(deleted_of(&fake, OWNER, "npm", name), vec![old], "{name}");
+    }
+    for name in ["loose", "docs"] {
+        assert!(deleted_of(&fake, OWNER, "npm", name).is_empty(), "{name}");
+    }
+    assert_eq!(
+        fake.count("GET", "/orgs/acme/packages"),
+        1 + 3,
+        "one listing of packages (it shows their repositories), one of each kept package's versions"
+    );
+    assert!(
+        result.annotations("warning").is_empty(),
+        "{}",
+        result.logs()
+    );
+
+    // A glob whose packages are all linked elsewhere (or to nothing) warns and changes nothing.
+    let (world, _) = linked_world(&[("api", Some("acme/api")), ("loose", None)]);
+    let fake = FakeGithub::start(world);
+    let result = Run::new(&fake)
+        .input("package-type", "npm")
+        .input("packages", "*")
+        .input("repository", "acme/web")
+        .run();
+    result.assert_success();
+    assert_eq!(fake.writes(), 0);
+    assert_outputs_list(&result, &[]);
+    let warnings = result.annotations("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("matched 2 npm packages") && w.contains("`repository`")),
+        "{}",
+        result.logs()
+    );
+}
+
+#[test]
+fn repository_checks_exact_names_and_skips_the_others_with_a_log_line() {
+    let (world, olds) = linked_world(&[
+        ("api", Some("acme/api")),
+        ("other", Some("acme/other")),
+        ("loose", None),
+        ("hostile", Some("acme/evil\n::error::injected%0A")),
+    ]);
+    let fake = FakeGithub::start(world);
+
+    let result = Run::new(&fake)
+        .input("package-type", "npm")
+        .input("packages", "api, other, loose, hostile, missing")
+        .input("repository", "api")
+        .input("keep-latest", "1")
+        .run();
+
+    result.assert_success();
+    assert_eq!(deleted_of(&fake, OWNER, "npm", "api"), vec![olds[0]]);
+    for name in ["other", "loose", "hostile"] {
+        assert!(deleted_of(&fake, OWNER, "npm", name).is_empty(), "{name}");
+        assert_eq!(
+            fake.count("GET", &format!("/orgs/acme/packages/npm/{name}/versions")),
+            0,
+            "{name} is skipped before its versions are listed"
+        );
+    }
+    assert_outputs_list(&result, &[olds[0]]);
+    assert!(
+        result.stdout.contains(
+            "npm package `other` is linked to repository `acme/other`, which `repository` does not name: skipped"
+        ),
+        "{}",
+        result.logs()
+    );
+    assert!(
+        result
+            .stdout
+            .contains("npm package `loose` is linked to no repository, which `repository` does not name: skipped"),
+        "{}",
+        result.logs()
+    );
+    // The repository's name is API data: escaped in the log line, it starts no command.
+    assert!(
+        result
+            .stdout
+            .contains("`acme/evil%0A::error::injected%250A`"),
+        "{}",
+        result.logs()
+    );
+    assert!(result.annotations("error").is_empty(), "{}", result.logs());
+    // A package that is not found cannot be checked: skipped, with a warning.
+    let warnings = result.annotations("warning");
+    assert_eq!(warnings.len(), 1, "{}", result.logs());
+    assert!(
+        warnings[0].contains("`missing`") && warnings[0].contains("skipped"),
+        "{}",
+        warnings[0]
+    );
+    // Exact names are read once each (the package object carries `repository`).
+    for name in ["api", "other", "loose", "hostile", "missing"] {
+        let path = format!("/orgs/acme/packages/npm/{name}");
+        let reads = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path == path)
+            .count();
+        assert_eq!(reads, 1, "{path}");
+    }
+    assert_eq!(fake.count("GET", "/orgs/acme/packages?"), 0);
+}
+
+#[test]
+fn repository_in_restore_mode_skips_a_deleted_package_it_cannot_check() {
+    let (mut world, olds) = linked_world(&[("api", Some("acme/api")), ("gone", Some("acme/api"))]);
+    let api = world.package_mut(OWNER, "npm", "api").unwrap();
+    api.version_mut(olds[0]).unwrap().deleted_ago(days(1));
+    world
+        .package_mut(OWNER, "npm", "gone")
+        .unwrap()
+        .deleted_ago(days(1));
+    let fake = FakeGithub::start(world);
+
+    let result = Run::new(&fake)
+        .input("package-type", "npm")
+        .input("packages", "api, gone")
+        .input("repository", "api")
+        .input("mode", "restore")
+        .run();
+
+    result.assert_success();
+    assert_eq!(result.output_ids("version-ids"), vec![olds[0]]);
+    let world = fake.world();
+    assert!(!world.version(olds[0]).unwrap().is_deleted());
+    assert!(world.package(OWNER, "npm", "gone").unwrap().is_deleted());
+    assert!(
+        result
+            .annotations("warning")
+            .iter()
+            .any(|w| w.contains("`gone`") && w.contains("cannot be checked")),
+        "{}",
+        result.logs()
+    );
+}
+
 #[test]
 fn a_glob_that_matches_nothing_warns_and_changes_nothing() {
     let mut world = base_world();

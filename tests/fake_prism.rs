@@ -69,7 +69,10 @@ fn world() -> (World, u64, u64, u64) {
         .org("acme")
         .token("tok", "alice")
         .installation_token("ghs", "alice");
-    let app = world.add_package("acme", "container", "app").public();
+    let app = world
+        .add_package("acme", "container", "app")
+        .public()
+        .linked_to("acme/app-repo");
     let first = app.add_version(&digest(1), &["v1"], days(3)).id;
     let deleted = app
         .add_version(&digest(2), &[], days(3))

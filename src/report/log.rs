@@ -17,6 +17,9 @@ impl Tally<'_> {
             1000
         };
         let verb = verb(self.report.mode, self.report.dry_run);
+        for note in &self.report.notes {
+            log.line(note);
+        }
         for package in &self.report.packages {
             let owner = if package.owner.is_empty() {
                 String::new()

@@ -41,7 +41,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-pub const INPUT_DEFAULTS: [(&str, &str); 27] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 28] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),
@@ -69,6 +69,7 @@ pub const INPUT_DEFAULTS: [(&str, &str); 27] = [
     ("keep-latest-per", "all"),
     ("report-file", ""),
     ("untag", "false"),
+    ("repository", ""),
 ];
 
 /// How long a run may take before the harness kills it and fails the test.

@@ -367,7 +367,7 @@ fn owner_path(world: &World, owner: &str) -> String {
 fn package_json(world: &World, package: &Package, base: &str) -> Value {
     let owner_path = owner_path(world, &package.owner);
     let name = percent_encode(&package.name);
-    json!({
+    let mut body = json!({
         "id": package.id,
         "name": package.name,
         "package_type": package.package_type,
@@ -378,7 +378,82 @@ fn package_json(world: &World, package: &Package, base: &str) -> Value {
         "created_at": timestamp(package.created_at),
         "updated_at": timestamp(package.updated_at),
         "html_url": format!("https://github.com/{owner_path}/packages/{}/package/{name}", package.package_type),
-    })
+    });
+    if let Some(full_name) = &package.repository {
+        let repository = minimal_repository_json(world, full_name, !package.is_public(), base);
+        merge(&mut body, json!({ "repository": repository }));
+    }
+    body
+}
+
+/// `minimal-repository`: the repository `full_name` (`owner/name`) a package is linked to.
+fn minimal_repository_json(world: &World, full_name: &str, private: bool, base: &str) -> Value {
+    let (owner, name) = full_name.split_once('/').unwrap_or(("", full_name));
+    // A stable id from the name (FNV-1a), below 2^53 so every JSON reader keeps it exact.
+    let id = full_name
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+        >> 11;
+    let url = format!("{base}/repos/{full_name}");
+    let mut repository = json!({
+        "id": id,
+        "node_id": format!("R_fake{id}"),
+        "name": name,
+        "full_name": full_name,
+        "owner": simple_user_json(world, owner, base),
+        "private": private,
+        "html_url": format!("https://github.com/{full_name}"),
+        "description": null,
+        "fork": false,
+        "url": url,
+    });
+    let links = [
+        ("archive_url", "/{archive_format}{/ref}"),
+        ("assignees_url", "/assignees{/user}"),
+        ("blobs_url", "/git/blobs{/sha}"),
+        ("branches_url", "/branches{/branch}"),
+        ("collaborators_url", "/collaborators{/collaborator}"),
+        ("comments_url", "/comments{/number}"),
+        ("commits_url", "/commits{/sha}"),
+        ("compare_url", "/compare/{base}...{head}"),
+        ("contents_url", "/contents/{+path}"),
+        ("contributors_url", "/contributors"),
+        ("deployments_url", "/deployments"),
+        ("downloads_url", "/downloads"),
+        ("events_url", "/events"),
+        ("forks_url", "/forks"),
+        ("git_commits_url", "/git/commits{/sha}"),
+        ("git_refs_url", "/git/refs{/sha}"),
+        ("git_tags_url", "/git/tags{/sha}"),
+        ("hooks_url", "/hooks"),
+        ("issue_comment_url", "/issues/comments{/number}"),
+        ("issue_events_url", "/issues/events{/number}"),
+        ("issues_url", "/issues{/number}"),
+        ("keys_url", "/keys{/key_id}"),
+        ("labels_url", "/labels{/name}"),
+        ("languages_url", "/languages"),
+        ("merges_url", "/merges"),
+        ("milestones_url", "/milestones{/number}"),
+        (
+            "notifications_url",
+            "/notifications{?since,all,participating}",
+        ),
+        ("pulls_url", "/pulls{/number}"),
+        ("releases_url", "/releases{/id}"),
+        ("stargazers_url", "/stargazers"),
+        ("statuses_url", "/statuses/{sha}"),
+        ("subscribers_url", "/subscribers"),
+        ("subscription_url", "/subscription"),
+        ("tags_url", "/tags"),
+        ("teams_url", "/teams"),
+        ("trees_url", "/git/trees{/sha}"),
+    ];
+    for (field, tail) in links {
+        merge(&mut repository, json!({ field: format!("{url}{tail}") }));
+    }
+    repository
 }
 
 /// `package-version`.

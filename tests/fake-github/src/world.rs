@@ -141,6 +141,9 @@ pub struct Package {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The repository the package is linked to (`owner/name`), shown as the package's
+    /// `repository`; `None`: not linked, no `repository` field.
+    pub repository: Option<String>,
     pub versions: Vec<Version>,
 }
 
@@ -272,6 +275,7 @@ impl World {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            repository: None,
             versions: Vec::new(),
         });
         self.packages.last_mut().expect("just pushed")
@@ -347,6 +351,12 @@ impl Package {
     /// Makes the package public.
     pub fn public(&mut self) -> &mut Package {
         self.visibility = "public".to_owned();
+        self
+    }
+
+    /// Links the package to the repository `full_name` (`owner/name`).
+    pub fn linked_to(&mut self, full_name: &str) -> &mut Package {
+        self.repository = Some(full_name.to_owned());
         self
     }
 

@@ -404,3 +404,47 @@ fn packages_are_listed_by_type_and_visibility_with_slashes_in_names() {
     );
     assert_eq!(refused.status, 403);
 }
+
+#[test]
+fn packages_show_the_repository_they_are_linked_to() {
+    let mut world = world().user("bob");
+    world
+        .add_package("acme", "container", "api")
+        .linked_to("acme/api-server")
+        .add_version(&digest(1), &["v1"], days(1));
+    world.add_package("acme", "container", "loose");
+    world
+        .add_package("acme", "npm", "lib")
+        .public()
+        .linked_to("bob/libs");
+    let fake = FakeGithub::start(world);
+
+    let listed = api(&fake, "GET", "/orgs/acme/packages?package_type=container");
+    assert_eq!(listed.status, 200);
+    let listed = listed.json();
+    let api_package = &listed[0];
+    assert_eq!(api_package["name"], "api");
+    let repository = &api_package["repository"];
+    assert_eq!(repository["full_name"], "acme/api-server");
+    assert_eq!(repository["name"], "api-server");
+    assert_eq!(repository["owner"]["login"], "acme");
+    assert_eq!(repository["owner"]["type"], "Organization");
+    assert_eq!(repository["private"], true);
+    assert_eq!(repository["html_url"], "https://github.com/acme/api-server");
+    assert!(repository["id"].as_u64().is_some_and(|id| id < 1 << 53));
+    assert_eq!(listed[1]["name"], "loose");
+    assert!(
+        listed[1].get("repository").is_none(),
+        "a package linked to no repository has no `repository`"
+    );
+
+    let one = api(&fake, "GET", "/orgs/acme/packages/container/api");
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["repository"], *repository);
+    let lib = api(&fake, "GET", "/orgs/acme/packages/npm/lib");
+    assert_eq!(lib.json()["repository"]["full_name"], "bob/libs");
+    assert_eq!(lib.json()["repository"]["owner"]["type"], "User");
+    assert_eq!(lib.json()["repository"]["private"], false);
+    let loose = api(&fake, "GET", "/orgs/acme/packages/container/loose");
+    assert!(loose.json().get("repository").is_none());
+}

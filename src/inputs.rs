@@ -857,7 +857,9 @@ mod tests {
         let Invocation::Run(raw) = RawInputs::from_environment(&args, |_| None).unwrap() else {
             panic!()
         };
-        let e = raw.into_settings(|_| None).unwrap_err();
+        let e = raw
+            .into_settings(|_| Err("no files here".into()))
+            .unwrap_err();
         assert!(
             e.input == "repository" && e.problem.contains("--versions-file"),
             "{e}"

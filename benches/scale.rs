@@ -134,6 +134,8 @@ struct Measured {
     first_write: Option<Duration>,
     last_write: Option<Duration>,
     outputs: HashMap<String, String>,
+    /// The `report-file` the run wrote (`Null` when none): the outputs stop at 1,000,000 bytes.
+    report: serde_json::Value,
     stdout: String,
     stderr: String,
 }
@@ -143,18 +145,19 @@ impl Measured {
         self.outputs.get(name).and_then(|v| v.trim().parse().ok())
     }
 
+    /// Every version deleted (or that would be), from the report file.
     fn deleted_ids(&self) -> Vec<u64> {
-        let value: serde_json::Value = self
-            .outputs
-            .get("deleted")
-            .and_then(|raw| serde_json::from_str(raw).ok())
-            .unwrap_or_default();
-        let mut ids: Vec<u64> = value
+        let mut ids: Vec<u64> = self.report["deleted"]
             .as_array()
             .map(|entries| entries.iter().filter_map(|e| e["id"].as_u64()).collect())
             .unwrap_or_default();
         ids.sort_unstable();
         ids
+    }
+
+    /// The longest output value, in bytes.
+    fn largest_output(&self) -> usize {
+        self.outputs.values().map(String::len).max().unwrap_or(0)
     }
 
     /// The binary's own count of what it sent (its log's `Requests:` line).
@@ -195,6 +198,7 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
     values.insert("token", TOKEN.to_owned());
     values.insert("owner", OWNER.to_owned());
     values.insert("registry-url", fake.url());
+    values.insert("report-file", "report.json".to_owned());
     for (name, value) in inputs {
         values.insert(name, (*value).to_owned());
     }
@@ -207,7 +211,8 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
         .stderr(Stdio::piped())
         .env("GITHUB_API_URL", fake.url())
         .env("GITHUB_OUTPUT", &output_file)
-        .env("GITHUB_STEP_SUMMARY", &summary_file);
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .env("GITHUB_WORKSPACE", &dir);
     for name in ["PATH", "HOME", "TMPDIR"] {
         if let Ok(value) = std::env::var(name) {
             command.env(name, value);
@@ -257,6 +262,10 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
         last_write = Some(wall);
     }
     let outputs = parse_github_output(&std::fs::read_to_string(&output_file).unwrap_or_default());
+    let report = std::fs::read_to_string(dir.join("report.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     Measured {
         code: status.and_then(|s| s.code()).unwrap_or(-1),
@@ -265,6 +274,7 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
         first_write,
         last_write,
         outputs,
+        report,
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
     }
@@ -570,9 +580,15 @@ fn delete_scenario(checks: &mut Checks, error_rate: f64, title: &str, scenario: 
     );
     table.check(
         checks,
-        "deleted output = what the fake deleted",
+        "report-file deleted = what the fake deleted",
         measured.deleted_ids() == expected_deleted,
         format!("{} reported", measured.deleted_ids().len()),
+    );
+    table.check(
+        checks,
+        "every output at most 1,000,000 bytes",
+        measured.largest_output() <= 1_000_000,
+        format!("largest {} bytes", measured.largest_output()),
     );
     table.check(
         checks,
@@ -690,9 +706,20 @@ fn memory(checks: &mut Checks) {
         "99,990 planned, nothing written",
         fake.writes() == 0 && measured.deleted_ids().len() == 99_990,
         format!(
-            "{} writes, {} in the deleted output",
+            "{} writes, {} in the report file's deleted",
             fake.writes(),
             measured.deleted_ids().len()
+        ),
+    );
+    table.check(
+        checks,
+        "every output at most 1,000,000 bytes, truncated",
+        measured.largest_output() <= 1_000_000
+            && measured.outputs.get("truncated").map(String::as_str) == Some("true"),
+        format!(
+            "largest {} bytes, truncated {:?}",
+            measured.largest_output(),
+            measured.outputs.get("truncated")
         ),
     );
     table.target(

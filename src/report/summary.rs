@@ -390,7 +390,7 @@ impl Tally<'_> {
         let _ = write!(out, "{fence}yaml\n{yaml}{fence}\n");
         out.push_str("\nThe `version-ids` output holds the same ids, for a later step: `version-ids: ${{ steps.<id>.outputs.version-ids }}`.\n");
         if out.len() > room {
-            return "\n## Undo\n\nToo many versions to list here: pass this run's `version-ids` output to a step with `mode: restore` and the same owner, package-type and packages.\n".to_string();
+            return "\n## Undo\n\nToo many versions to list here: pass this run's `version-ids` output (when `truncated` is false), or the `version_ids` of its report file (`report-file`, which holds them all), to a step with `mode: restore` and the same owner, package-type and packages.\n".to_string();
         }
         out
     }

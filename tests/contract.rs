@@ -737,6 +737,60 @@ fn organization_namespace_through_prism() {
 
 #[test]
 #[ignore = "needs Stoplight Prism: PRISM_BIN=... cargo test --test contract -- --ignored"]
+fn repository_and_keep_latest_per_through_prism() {
+    let mut world = world_with_packages(ORG);
+    world
+        .package_mut(ORG, "npm", "lib-a")
+        .unwrap()
+        .linked_to("acme/libs");
+    world
+        .package_mut(ORG, "npm", "lib-b")
+        .unwrap()
+        .linked_to("acme/other");
+    world
+        .package_mut(ORG, "npm", "solo")
+        .unwrap()
+        .linked_to("acme/libs");
+    let before = world.clone();
+    let mut contract = Contract::start(world, Config::default());
+    // The listing (for the glob) and the GET of `solo` (an exact name) carry `repository`.
+    let result = contract.keep(
+        contract
+            .run()
+            .input("package-type", "npm")
+            .input("packages", "lib-*, solo")
+            .input("repository", "libs")
+            .input("keep-latest", "1")
+            .input("keep-latest-per", "major"),
+    );
+    result.assert_success();
+    // lib-a: 1.x keeps 1.1.0, 2.x keeps 2.0.0; solo: 0.x keeps 0.2.0; lib-b is another repository's.
+    let mut expected = ids_named(&before, ORG, "lib-a", &["1.0.0", "2.0.0-rc.1"]);
+    expected.extend(ids_named(&before, ORG, "solo", &["0.1.0"]));
+    assert_eq!(
+        sorted(result.output_ids("version-ids")),
+        sorted(expected),
+        "{}",
+        result.logs()
+    );
+    let world = contract.fake.world();
+    assert!(world
+        .package(ORG, "npm", "lib-b")
+        .unwrap()
+        .deleted_ids()
+        .is_empty());
+    let seen = contract.assert_clean();
+    assert_covered(
+        &seen,
+        &[
+            "GET /orgs/{org}/packages".into(),
+            "GET /orgs/{org}/packages/{package_type}/{package_name}".into(),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs Stoplight Prism: PRISM_BIN=... cargo test --test contract -- --ignored"]
 fn own_user_namespace_through_prism() {
     let mut contract = Contract::start(world_with_packages(USER), Config::default());
     // owner-type user: GET /user says the token is alice's own, so the /user routes.

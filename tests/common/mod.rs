@@ -17,7 +17,9 @@
 
 #![allow(dead_code)] // Each test file uses its own part of the harness.
 
+pub mod gfm;
 pub mod hostile;
+pub mod runner;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;

@@ -118,6 +118,10 @@ pub enum FaultAction {
     },
     /// Never answer.
     Hang,
+    /// A hostile server: answer `status` with a GitHub error body whose message is `message`
+    /// with `{authorization}` replaced by the request's own `Authorization` header (empty when
+    /// none), as a proxy or a misconfigured server that echoes credentials would.
+    EchoAuthorization { status: u16, message: String },
 }
 
 impl ScriptedFault {
@@ -157,6 +161,26 @@ impl ScriptedFault {
                 status: 403,
                 headers: vec![("retry-after".to_owned(), retry_after_secs.to_string())],
                 body: crate::api::secondary_rate_limit_body().to_string(),
+            },
+        }
+    }
+
+    /// Answers `status` with `message`, its `{authorization}` replaced by the request's
+    /// `Authorization` header, on the nth match.
+    pub fn echo_authorization(
+        method: Option<&str>,
+        path_contains: &str,
+        nth: usize,
+        status: u16,
+        message: &str,
+    ) -> ScriptedFault {
+        ScriptedFault {
+            method: method.map(str::to_owned),
+            path_contains: path_contains.to_owned(),
+            nth,
+            action: FaultAction::EchoAuthorization {
+                status,
+                message: message.to_owned(),
             },
         }
     }

@@ -83,6 +83,14 @@ async fn handle(
             headers,
             body,
         }) => lock(&shared).scripted_answer(status, &headers, &body),
+        Some(FaultAction::EchoAuthorization { status, message }) => {
+            let echoed = message.replace(
+                "{authorization}",
+                parts.authorization.as_deref().unwrap_or_default(),
+            );
+            let body = serde_json::json!({ "message": echoed }).to_string();
+            lock(&shared).scripted_answer(status, &[], &body)
+        }
         None => {
             let mut state = lock(&shared);
             if arrival.over_in_flight_limit {

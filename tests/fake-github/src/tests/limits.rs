@@ -209,3 +209,26 @@ fn a_hanging_request_never_answers_but_is_recorded() {
     let statuses: Vec<u16> = fake.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![0, 200]);
 }
+
+#[test]
+fn an_echoing_fault_puts_the_requests_own_authorization_in_its_message() {
+    let (world, ids) = world_with_versions(1);
+    let config = Config {
+        scripted: vec![ScriptedFault::echo_authorization(
+            Some("DELETE"),
+            "/versions/",
+            1,
+            401,
+            "Bad credentials: {authorization}",
+        )],
+        ..Config::default()
+    };
+    let fake = FakeGithub::start_with(world, config);
+    let echoed = api(&fake, "DELETE", &format!("{VERSIONS}/{}", ids[0]));
+    assert_eq!(
+        (echoed.status, echoed.message()),
+        (401, format!("Bad credentials: Bearer {TOKEN}"))
+    );
+    // Nothing changed: the next DELETE goes through.
+    assert_eq!(api(&fake, "DELETE", &format!("{VERSIONS}/{}", ids[0])).status, 204);
+}

@@ -113,10 +113,16 @@ fn assert_tables_keep_their_columns(rendered: &Rendered, summary: &str) {
                     "package" => cell == "lib" || cell == "app",
                     _ => true,
                 };
-                assert!(fits, "column {column:?} holds {cell:?} in {row:?}\n{summary}");
+                assert!(
+                    fits,
+                    "column {column:?} holds {cell:?} in {row:?}\n{summary}"
+                );
             }
             let hostile_cells = row.iter().filter(|cell| cell.contains(MARKER)).count();
-            assert!(hostile_cells <= 2, "data spread over cells: {row:?}\n{summary}");
+            assert!(
+                hostile_cells <= 2,
+                "data spread over cells: {row:?}\n{summary}"
+            );
         }
     }
 }
@@ -144,7 +150,14 @@ fn assert_undo_reads_back(result: &RunResult, rendered: &Rendered, package: &str
     let keys: Vec<&str> = with.keys().filter_map(|k| k.as_str()).collect();
     assert_eq!(
         keys,
-        ["mode", "owner", "owner-type", "package-type", "packages", "version-ids"]
+        [
+            "mode",
+            "owner",
+            "owner-type",
+            "package-type",
+            "packages",
+            "version-ids"
+        ]
     );
     assert_eq!(text("mode"), "restore");
     assert_eq!(text("owner"), OWNER);
@@ -169,7 +182,14 @@ fn the_runner_rules_parser_reads_lines_as_the_runner_does() {
     let names: Vec<String> = commands(log).into_iter().map(|c| c.name).collect();
     assert_eq!(
         names,
-        ["warning", "add-mask", "error", "##[error]", "stop-commands", "group"]
+        [
+            "warning",
+            "add-mask",
+            "error",
+            "##[error]",
+            "stop-commands",
+            "group"
+        ]
     );
     let injected = std::panic::catch_unwind(|| {
         assert_no_command_from_data("ok\nx\n::warning::INJECTED\n", MARKER)
@@ -184,7 +204,9 @@ fn the_gfm_checks_see_what_a_reader_sees() {
     assert_eq!(rendered.tables[0].columns, 2);
     assert_eq!(rendered.links, ["https://evil.example"]);
     assert_eq!(rendered.html, ["<b>", "</b>"]);
-    assert!(std::panic::catch_unwind(|| assert_renders_safely(page, "https://github.com")).is_err());
+    assert!(
+        std::panic::catch_unwind(|| assert_renders_safely(page, "https://github.com")).is_err()
+    );
 }
 
 #[test]
@@ -224,7 +246,10 @@ fn server_messages_and_echoed_tokens_stay_data_and_hidden() {
     let result = run(&fake, "npm", "lib").run();
     assert_eq!(result.code, 1, "{}", result.logs());
     assert_eq!(result.output_count("failed-count"), FORMS as u64);
-    let echoed = result.output("failed").matches("Bad credentials for").count();
+    let echoed = result
+        .output("failed")
+        .matches("Bad credentials for")
+        .count();
     assert_eq!(echoed, 2, "{}", result.output("failed"));
     assert_stays_data(&result);
 }

@@ -103,7 +103,10 @@ pub fn assert_renders_safely(summary: &str, web: &str) -> Rendered {
         assert!(!rest.contains('<'), "raw HTML {html:?}\n{summary}");
     }
     let prefix = format!("{}/", web.trim_end_matches('/'));
-    assert!(prefix.starts_with("https://"), "the web host {web} is not https");
+    assert!(
+        prefix.starts_with("https://"),
+        "the web host {web} is not https"
+    );
     for link in &rendered.links {
         assert!(
             link.starts_with(&prefix),

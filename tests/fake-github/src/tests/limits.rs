@@ -230,5 +230,8 @@ fn an_echoing_fault_puts_the_requests_own_authorization_in_its_message() {
         (401, format!("Bad credentials: Bearer {TOKEN}"))
     );
     // Nothing changed: the next DELETE goes through.
-    assert_eq!(api(&fake, "DELETE", &format!("{VERSIONS}/{}", ids[0])).status, 204);
+    assert_eq!(
+        api(&fake, "DELETE", &format!("{VERSIONS}/{}", ids[0])).status,
+        204
+    );
 }

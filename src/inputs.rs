@@ -593,7 +593,9 @@ fn parse_rule(
         text => Some(SemverRange::parse(text).map_err(|problem| err("semver", problem))?),
     };
     let registry_url = get("registry-url").trim().trim_end_matches('/').to_string();
-    if !(registry_url.starts_with("https://") || registry_url.starts_with("http://")) {
+    if !(registry_url.starts_with("https://") || registry_url.starts_with("http://"))
+        || crate::client::Origin::of(&registry_url).is_err()
+    {
         return Err(err(
             "registry-url",
             "must be an http(s) URL such as https://ghcr.io".into(),
@@ -744,6 +746,8 @@ mod tests {
             ("semver", ">=1.0.0.1"),
             ("tags", "v1.["),
             ("registry-url", "ghcr.io"),
+            ("registry-url", "https://exa mple.com"),
+            ("registry-url", "https://"),
             ("keep-latest-per", "patch"),
             ("repository", "acme/api/x"),
         ] {

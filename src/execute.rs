@@ -248,6 +248,10 @@ pub fn likely_cause(action: Action, status: Option<u16>, message: &str) -> &'sta
         (Action::Restore, _) if message.contains("not deleted") => {
             "it is not deleted (restored already, perhaps by another run)"
         }
+        (Action::Restore, Some(404)) if message.contains("not found") => concat!(
+            "GitHub answers 404 both when there is nothing of that name to restore and when the token may read the package but not restore it (restoring needs the rights deleting needs): check the name, else ",
+            delete_rights_fix!()
+        ),
         (_, Some(401)) => "the token is invalid or expired",
         (_, Some(403)) => {
             "the token lacks the rights: give the workflow `packages: write` and the repository Admin in the package's \"Manage Actions access\", or use a classic PAT with delete:packages"

@@ -406,3 +406,32 @@ fn a_whole_package_is_deleted_only_when_version_count_agrees_with_the_listing() 
         .is_none_or(|p| p.is_deleted()));
     assert_outputs(&result, &[unlisted, ids[4]], &[], 0, 0);
 }
+
+#[test]
+fn a_token_without_rights_in_restore_mode_is_told_the_404_may_be_the_rights() {
+    let mut world = world(read_only);
+    let app = world.add_package(OWNER, "npm", "app");
+    app.add_version("2.0.0", &[], hours(1));
+    let gone = app
+        .add_version("1.0.0", &[], hours(5))
+        .deleted_ago(hours(2))
+        .id;
+    let fake = FakeGithub::start(world);
+    let before = fake.world();
+
+    let result = npm_run(&fake, "app").input("mode", "restore").run();
+
+    result.assert_code(1);
+    assert_eq!(fake.world(), before, "nothing changed");
+    assert_eq!(result.output_count("restored-count"), 0);
+    assert_eq!(result.output_count("failed-count"), 1);
+    assert_eq!(json_ids(&result.output_json("failed")), vec![gone]);
+    assert_eq!(result.output("version-ids"), "");
+    let errors = result.annotations("error").join("\n");
+    assert!(
+        errors.contains("may read the package but not restore it")
+            && errors.contains("Manage Actions access: Admin"),
+        "{errors}"
+    );
+    assert!(result.summary.contains("Manage Actions access: Admin"));
+}

@@ -346,3 +346,45 @@ fn an_unwritable_github_output_still_gives_the_summary_and_every_id_in_the_log()
     }
     let _ = std::fs::remove_dir_all(&workspace);
 }
+
+#[test]
+fn hostile_version_names_stay_data_in_the_log_and_the_report_file() {
+    // Package names are validated before use; version names come from the API as they are.
+    let hostile = "1.0.0\r\n::error::owned %0A | `x` <b>";
+    let mut world = World::new().org(OWNER).user("alice").token(TOKEN, "alice");
+    let package = world.add_package(OWNER, "npm", "app");
+    let old = package
+        .add_version(hostile, &[], std::time::Duration::from_secs(7_200))
+        .id;
+    package.add_version("2.0.0", &[], std::time::Duration::from_secs(60));
+    let fake = FakeGithub::start(world);
+    let workspace = workspace();
+
+    let result = npm_run(&fake, &workspace)
+        .input("keep-latest", "1")
+        .input("report-file", "report.json")
+        .env("GITHUB_OUTPUT", "/nonexistent-directory/github_output")
+        .run();
+
+    result.assert_code(1);
+    assert_eq!(
+        fake.world()
+            .package(OWNER, "npm", "app")
+            .unwrap()
+            .deleted_ids(),
+        vec![old]
+    );
+    // No line of the log is a command the name started.
+    for line in result.stdout.lines() {
+        assert!(!line.starts_with("::error::owned"), "{}", result.stdout);
+    }
+    assert!(result
+        .stdout
+        .lines()
+        .any(|line| line == "Version ids deleted in npm app of acme (1):"));
+    assert!(result.stdout.lines().any(|line| line == old.to_string()));
+    let report = read_json(&workspace.join("report.json"));
+    assert_eq!(report["deleted"][0]["name"], hostile);
+    assert!(result.summary.contains("## Undo"));
+    let _ = std::fs::remove_dir_all(&workspace);
+}

@@ -543,6 +543,8 @@ impl Client {
         self.tuning.max_in_flight
     }
 
+    /// One request to its end (retries included), with a debug line about it when debug
+    /// logging is on.
     async fn send(
         &self,
         method: Method,
@@ -564,10 +566,46 @@ impl Client {
         if let Some(error) = refused {
             return Err(error.context(format!("{method} {url} refused")));
         }
+        let started = Instant::now();
+        let mut trace = Trace::default();
+        let result = self
+            .send_until_done(&method, url, headers, body, target, &mut trace)
+            .await;
+        crate::commands::debug(|| {
+            let status = match (&result, trace.status) {
+                (Ok(answer), _) => answer.status.as_u16().to_string(),
+                (Err(_), Some(status)) => format!("{status}, given up"),
+                (Err(_), None) => "no answer".to_string(),
+            };
+            format!(
+                "{}{method} {} -> {status} in {} ms, {} retries",
+                if target == Target::Registry {
+                    "registry "
+                } else {
+                    ""
+                },
+                path_of(url),
+                started.elapsed().as_millis(),
+                trace.attempts.saturating_sub(1)
+            )
+        });
+        result
+    }
+
+    async fn send_until_done(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: Vec<(http::HeaderName, String)>,
+        body: bytes::Bytes,
+        target: Target,
+        trace: &mut Trace,
+    ) -> Result<Answer> {
         let points = if method == Method::GET { 1.0 } else { 5.0 };
         let mut failures = 0u32;
         let mut rate_limit_waits = 0u32;
         loop {
+            trace.attempts += 1;
             let attempt = async {
                 let _permit = match target {
                     Target::Api => {
@@ -577,7 +615,7 @@ impl Client {
                     }
                     Target::Registry => self.registry_in_flight.acquire().await,
                 };
-                self.count(&method, target);
+                self.count(method, target);
                 tokio::time::timeout(
                     self.tuning.request_timeout,
                     self.attempt(method.clone(), url, &headers, body.clone(), target),
@@ -586,6 +624,7 @@ impl Client {
             };
             let error = match attempt.await {
                 Ok(Ok(answer)) => {
+                    trace.status = Some(answer.status.as_u16());
                     let wait = (target == Target::Api)
                         .then(|| answer.rate_limit_wait(chrono::Utc::now().timestamp()))
                         .flatten();
@@ -713,6 +752,23 @@ async fn read_limited<E: std::fmt::Display>(
         }
     }
     Ok(bytes.into())
+}
+
+/// What a request went through, for its debug line.
+#[derive(Default)]
+struct Trace {
+    attempts: u32,
+    /// The status of the last answer, if any came.
+    status: Option<u16>,
+}
+
+/// The path and query of `url` (an API path is one already): hosts are the same for every
+/// request, and the debug line stays short.
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => url,
+    }
 }
 
 /// A fraction in [0, 1) from the standard library's per-process random keys.

@@ -1,8 +1,28 @@
-//! The one writer of workflow commands (`::error::`, `::warning::`, `::group::`) and
+//! The one writer of workflow commands (`::error::`, `::warning::`, `::group::`, `::debug::`) and
 //! of log lines built from API data: every piece of data is escaped and redacted here, and nowhere else.
 
 use crate::redact;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether `::debug::` lines are printed: the runner sets `RUNNER_DEBUG=1` when debug logging is
+/// on (a re-run with "Enable debug logging", or the `ACTIONS_STEP_DEBUG` secret).
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// Turns the `::debug::` lines on or off for the whole run.
+pub fn enable_debug(enabled: bool) {
+    DEBUG.store(enabled, Ordering::Relaxed);
+}
+
+/// Prints one `::debug::` line at once when debug logging is on; otherwise nothing (and the
+/// message is not even made).
+pub fn debug(message: impl FnOnce() -> String) {
+    if DEBUG.load(Ordering::Relaxed) {
+        let mut log = Log::new();
+        log.debug(&message());
+        log.print();
+    }
+}
 
 /// Data inside a command's message or a log line: `%`, `\r` and `\n` percent-escaped (the runner
 /// reads a line ended by either as a line), and the runner's older `##[…]` command form broken.
@@ -48,6 +68,11 @@ impl Log {
     /// A warning annotation.
     pub fn warning(&mut self, title: &str, message: &str) {
         self.command("warning", Some(title), message);
+    }
+
+    /// A debug line (shown only when the runner's debug logging is on).
+    pub fn debug(&mut self, message: &str) {
+        self.command("debug", None, message);
     }
 
     /// Opens a folded group; [`Log::end_group`] closes it.
@@ -167,21 +192,31 @@ mod tests {
         log.end_group();
         log.warning(HOSTILE, HOSTILE);
         log.error("title", HOSTILE);
+        log.debug(HOSTILE);
         log.verbatim(|log| log.line(HOSTILE));
         let text = log.into_text();
         let commands = commands(&text);
-        assert_eq!(commands.len(), 5, "{text}");
+        assert_eq!(commands.len(), 6, "{text}");
         for command in &commands {
             let (head, _) = command[2..].split_once("::").unwrap();
             let name = head.split(' ').next().unwrap();
             assert!(
-                ["group", "endgroup", "warning", "error", "stop-commands"].contains(&name),
+                [
+                    "group",
+                    "endgroup",
+                    "warning",
+                    "error",
+                    "debug",
+                    "stop-commands"
+                ]
+                .contains(&name),
                 "{command}"
             );
         }
         assert!(text.contains("x%0A::add-mask::secret%0D::warning::owned %250A ##%5Bset-env"));
         assert!(text.contains("::warning title=x%0A%3A%3Aadd-mask%3A%3Asecret%0D"));
         assert!(text.contains("name=A]b%2C c%3A d::x%0A"));
+        assert!(text.contains("\n::debug::x%0A::add-mask::secret%0D::warning::owned %250A"));
     }
 
     #[test]

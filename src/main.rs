@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Err(error) => return bad_input(&error),
     };
     redact::register(&settings.token);
+    commands::enable_debug(env("RUNNER_DEBUG").is_some_and(|value| value.trim() == "1"));
     let tuning = match client::Tuning::from_env(env) {
         Ok(tuning) => tuning,
         Err(error) => {
@@ -116,8 +117,19 @@ fn main() -> ExitCode {
             tally.changed_ids_log().print();
         }
     }
-    let summary = tally.summary(model::now(), &web_origin(env));
-    match env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+    let summary_path = env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty());
+    let action = report::undo_action(
+        env("GITHUB_ACTION_REPOSITORY").as_deref(),
+        env("GITHUB_ACTION_REF").as_deref(),
+    );
+    let summary = tally.summary(&report::SummaryContext {
+        now: model::now(),
+        web: &web_origin(env),
+        action: &action,
+        // Charts are drawn in the job summary; a summary printed to the log goes without them.
+        charts: summary_path.is_some(),
+    });
+    match summary_path {
         Some(path) => {
             if let Err(error) = report::append(&path, &summary) {
                 commands::print_warning(

@@ -137,6 +137,29 @@ pub struct Exclusion {
 }
 
 impl Policy {
+    /// The inputs that select versions under this policy (every version passed all of them):
+    /// what a selected version was "selected by".
+    pub fn selecting_inputs(&self) -> Vec<&'static str> {
+        let given = [
+            (self.version_ids.is_some(), Filter::VersionIds),
+            (!self.tags.is_empty(), Filter::Tags),
+            (
+                self.tag_selection != TagSelection::Any,
+                Filter::TagSelection,
+            ),
+            (!self.versions.is_empty(), Filter::Versions),
+            (self.semver.is_some(), Filter::Semver),
+            (self.prerelease != Prerelease::Any, Filter::Prerelease),
+            (self.older_than.is_some(), Filter::OlderThan),
+            (self.deleted_within.is_some(), Filter::DeletedWithin),
+        ];
+        given
+            .into_iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, filter)| filter.input())
+            .collect()
+    }
+
     /// The `exclude-*` pattern that protects this version, if any.
     pub fn exclusion(&self, version: &Version) -> Option<Exclusion> {
         for tag in &version.tags {

@@ -14,7 +14,7 @@ use crate::registry::Registry;
 use crate::untag::{self, Removal};
 use anyhow::{Context, Result};
 use futures::future::join_all;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Requests left untouched in the primary budget, for whatever else the token does.
 pub const BUDGET_RESERVE: usize = 25;
@@ -51,6 +51,8 @@ pub struct PackageResult {
     /// The package could not be worked on (listing failed, restore of the package refused…).
     pub problem: Option<String>,
     pub warnings: Vec<String>,
+    /// The inputs that selected the versions the plan acts on (`tags`, `older-than`…).
+    pub selected_by: Vec<&'static str>,
 }
 
 impl PackageResult {
@@ -69,6 +71,7 @@ impl PackageResult {
             removals: Vec::new(),
             problem: None,
             warnings: Vec::new(),
+            selected_by: rule.policy.selecting_inputs(),
         }
     }
 }
@@ -149,6 +152,7 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         package.package_action = Some((PackageAction::Delete, None));
     }
     package.plan = Some(plan);
+    debug_plan(settings.mode, &package);
     Ok(RunReport {
         mode: settings.mode,
         dry_run: true,
@@ -242,6 +246,10 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         cut(allowance, Cost::Requests, DeferReason::RateLimitBudget);
     }
 
+    for package in &packages {
+        debug_plan(settings.mode, package);
+    }
+
     // The jobs, and where each outcome goes back to: (package, version index or None for the package).
     let mut jobs = Vec::new();
     let mut places = Vec::new();
@@ -301,6 +309,42 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         budget_remaining,
         counters: client.counters,
     })
+}
+
+/// The plan's counts for a package, as a debug line (debug logging only).
+fn debug_plan(mode: Mode, package: &PackageResult) {
+    let Some(plan) = &package.plan else { return };
+    crate::commands::debug(|| {
+        let mut kept: BTreeMap<&str, usize> = BTreeMap::new();
+        for decision in &plan.decisions {
+            if let plan::Verdict::Keep(reason) = &decision.verdict {
+                *kept.entry(reason.kind()).or_default() += 1;
+            }
+        }
+        let kept_count: usize = kept.values().sum();
+        let kept: Vec<String> = kept.iter().map(|(why, n)| format!("{n} {why}")).collect();
+        format!(
+            "plan {} {} of {}: {} candidates, {} selected; {} to {}{}, {kept_count} kept{}, {} deferred",
+            package.package_type,
+            package.name,
+            package.owner,
+            plan.versions.len(),
+            plan.decisions.iter().filter(|d| d.selected).count(),
+            plan.count(plan::Verdict::is_act),
+            mode.as_str(),
+            if plan.delete_package {
+                " (the whole package)"
+            } else {
+                ""
+            },
+            if kept.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", kept.join(", "))
+            },
+            plan.count(|v| matches!(v, plan::Verdict::Defer(_))),
+        )
+    });
 }
 
 /// What to say about a package whose token turned out to lack delete rights.

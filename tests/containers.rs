@@ -7,7 +7,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{Run, RunResult, OWNER, TOKEN};
-use fake_github::{days, digest, Config, FakeGithub, Manifest, Package, RequestRecord, World};
+use fake_github::{
+    days, digest, Config, FakeGithub, Manifest, Package, RequestRecord, ScriptedFault, World,
+};
 
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
@@ -835,8 +837,8 @@ fn the_summary_counts_per_package_what_was_needed_and_what_went_with_its_parent(
     );
 }
 
-#[test]
-fn every_request_to_the_api_and_the_registry_carries_exactly_one_user_agent_ours() {
+/// `app`: the multi-platform image `pr-7` (an index and its two platform manifests) and `v1`.
+fn pull_request_image_world() -> World {
     let mut world = world();
     let app = world.add_package(OWNER, "container", "app");
     app.add_version(&digest(11), &[], days(40));
@@ -844,7 +846,12 @@ fn every_request_to_the_api_and_the_registry_carries_exactly_one_user_agent_ours
     app.add_version(&digest(10), &["pr-7"], days(40))
         .with_manifest(Manifest::index(&[digest(11), digest(12)]));
     app.add_version(&digest(20), &["v1"], days(1));
-    let fake = FakeGithub::start(world);
+    world
+}
+
+#[test]
+fn every_request_to_the_api_and_the_registry_carries_exactly_one_user_agent_ours() {
+    let fake = FakeGithub::start(pull_request_image_world());
 
     let result = run(&fake, &[("packages", "app"), ("tags", "pr-*")]);
 
@@ -859,4 +866,174 @@ fn every_request_to_the_api_and_the_registry_carries_exactly_one_user_agent_ours
     for request in &requests {
         assert_eq!(request.user_agents, vec![ours.clone()], "{request:?}");
     }
+}
+
+#[test]
+fn runner_debug_prints_a_debug_line_per_request_and_the_plan_counts_and_nothing_without_it() {
+    let fake = FakeGithub::start(pull_request_image_world());
+    // One 502 on the first listing page: that request is retried once.
+    fake.update_config(|config| {
+        config.scripted = vec![ScriptedFault::respond(
+            Some("GET"),
+            "/packages/container/app/versions",
+            1,
+            502,
+            "Bad gateway",
+        )];
+    });
+    let result = Run::new(&fake)
+        .input("packages", "app")
+        .input("tags", "pr-*")
+        .env("RUNNER_DEBUG", "1")
+        .run();
+    result.assert_success();
+    assert_eq!(result.output_count("deleted-count"), 3);
+
+    let debug = result.annotations("debug");
+    let (plans, requests): (Vec<&str>, Vec<&str>) = debug
+        .iter()
+        .partition(|line| line.starts_with("::debug::plan "));
+    assert_eq!(
+        plans,
+        vec![
+            "::debug::plan container app of acme: 4 candidates, 1 selected; 3 to delete, 1 kept (1 not selected), 0 deferred"
+        ],
+        "{}",
+        result.logs()
+    );
+    // One line per request, whatever its retries: the fake saw one more (the 502).
+    let served = fake.requests();
+    assert_eq!(requests.len() + 1, served.len(), "{}", result.logs());
+    for record in &served {
+        if record.status == 502 {
+            continue;
+        }
+        let target = if record.query.is_empty() {
+            record.path.clone()
+        } else {
+            format!("{}?{}", record.path, record.query)
+        };
+        // The runner reads `%25` in a command as `%`.
+        let target = target.replace('%', "%25");
+        let start = format!(
+            "::debug::{}{} {target} -> {} in ",
+            if record.registry { "registry " } else { "" },
+            record.method,
+            record.status
+        );
+        let line = requests
+            .iter()
+            .find(|line| line.starts_with(&start))
+            .unwrap_or_else(|| panic!("no debug line {start:?} in:\n{}", result.logs()));
+        let retries = if record.path.ends_with("/packages/container/app/versions") {
+            "1 retries"
+        } else {
+            "0 retries"
+        };
+        assert!(line.ends_with(&format!(" ms, {retries}")), "{line}");
+    }
+
+    let quiet = FakeGithub::start(pull_request_image_world());
+    let result = run(&quiet, &[("packages", "app"), ("tags", "pr-*")]);
+    assert_eq!(result.output_count("deleted-count"), 3);
+    assert!(result.annotations("debug").is_empty(), "{}", result.logs());
+    assert!(!result.stdout.contains("::debug::"), "{}", result.logs());
+}
+
+/// The numbers of the `bar` and `line` rows of every Mermaid chart in `summary`.
+fn chart_rows(summary: &str) -> Vec<(Vec<u64>, Vec<u64>)> {
+    let numbers = |row: &str| -> Vec<u64> {
+        row.trim_matches(['[', ']'])
+            .split(", ")
+            .map(|n| n.parse().expect("a count"))
+            .collect()
+    };
+    summary
+        .split("```mermaid\n")
+        .skip(1)
+        .map(|block| {
+            let block = &block[..block.find("```").expect("the chart ends")];
+            assert!(block.starts_with("xychart-beta\n"), "{block}");
+            let row = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|line| line.trim().strip_prefix(name))
+                    .unwrap_or_else(|| panic!("no {name:?} row in {block}"))
+            };
+            (numbers(row("bar ")), numbers(row("line ")))
+        })
+        .collect()
+}
+
+#[test]
+fn the_summary_charts_each_package_says_why_each_version_went_and_undoes_with_the_running_action() {
+    let fake = FakeGithub::start(pull_request_image_world());
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let result = Run::new(&fake)
+        .input("packages", "app")
+        .input("tags", "pr-*")
+        .env("GITHUB_ACTION_REPOSITORY", "me/package-retention-fork")
+        .env("GITHUB_ACTION_REF", sha)
+        .run();
+    result.assert_success();
+    let summary = &result.summary;
+
+    // Before: the four versions; after: v1 alone.
+    let charts = chart_rows(summary);
+    assert_eq!(charts.len(), 1, "{summary}");
+    let (bars, line) = &charts[0];
+    assert_eq!((bars.iter().sum::<u64>(), line.iter().sum::<u64>()), (4, 1));
+    assert!(summary.contains("`app` (container): 4 → 1"), "{summary}");
+    assert!(!result.stdout.contains("mermaid"), "no chart in the log");
+
+    // Each deleted version with its reason, in the summary as in the log.
+    let app = package(&fake, "app");
+    let id = |n: u64| app.version_named(&digest(n)).expect("in the fake").id;
+    for (id, why) in [
+        (id(10), "selected by tags"),
+        (id(11), "platform manifest only of pr-7, which goes"),
+        (id(12), "platform manifest only of pr-7, which goes"),
+    ] {
+        let row = summary
+            .lines()
+            .find(|line| line.starts_with(&format!("| `app` | {id} |")))
+            .unwrap_or_else(|| panic!("no row for {id}:\n{summary}"));
+        assert!(row.contains(&format!("| {why} |")), "{row}");
+    }
+    assert!(
+        result.stdout.contains("selected by tags"),
+        "{}",
+        result.logs()
+    );
+    assert!(
+        summary.contains(&format!("  uses: me/package-retention-fork@{sha}\n")),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_summary_printed_to_the_log_has_no_chart() {
+    let fake = FakeGithub::start(pull_request_image_world());
+    let result = Run::new(&fake)
+        .input("packages", "app")
+        .input("tags", "pr-*")
+        .env("GITHUB_STEP_SUMMARY", "")
+        .run();
+    result.assert_success();
+    assert!(
+        result.stdout.contains("# package-retention: delete"),
+        "{}",
+        result.logs()
+    );
+    let platform = package(&fake, "app")
+        .version_named(&digest(11))
+        .expect("in the fake")
+        .id;
+    assert!(
+        result.stdout.contains(&format!("| `app` | {platform} |")),
+        "{}",
+        result.logs()
+    );
+    assert!(!result.stdout.contains("mermaid"), "{}", result.logs());
+    assert!(!result.stdout.contains("xychart"), "{}", result.logs());
 }

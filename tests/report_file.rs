@@ -149,7 +149,11 @@ fn six_thousand_deletions_keep_every_output_under_a_megabyte_and_the_report_file
         .unwrap()
         .contains("+build."));
     assert_eq!(report["deleted"][0]["owner"], OWNER);
-    assert_eq!(report["deleted"][0]["reason"], "selected by the filters");
+    // No filter is given: keep-latest alone spares the newest.
+    assert_eq!(
+        report["deleted"][0]["reason"],
+        "selected: no filter is given, so every version is"
+    );
     assert_eq!(ids_of(&report["kept"]), vec![ids[6_000]]);
     assert!(report["kept"][0]["reason"]
         .as_str()

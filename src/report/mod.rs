@@ -2,14 +2,17 @@
 //! (`outputs.rs`), the report file (`file.rs`), the log (`log.rs`) and the job summary
 //! (`summary.rs`).
 
+mod chart;
 mod file;
 mod log;
 mod outputs;
 mod summary;
 
+pub use summary::{undo_action, SummaryContext};
+
 use crate::execute::Outcome;
 use crate::model::Version;
-use crate::plan::{Decision, Mode, Verdict};
+use crate::plan::{ActReason, Decision, Mode, Verdict};
 use crate::run::{PackageAction, PackageResult, RunReport};
 use crate::untag::Leftover;
 use std::io::{self, Write};
@@ -45,7 +48,10 @@ impl Entry<'_> {
         let Some(decision) = self.decision else {
             return "came back with its package".into();
         };
-        let mut reason = decision.verdict.describe(mode);
+        let mut reason = match &decision.verdict {
+            Verdict::Act(ActReason::Selected) => selected_by(&self.package.selected_by),
+            verdict => verdict.describe(mode),
+        };
         if self.whole_package {
             reason.push_str("; the whole package is deleted (delete-empty-package)");
         }
@@ -201,6 +207,15 @@ impl<'a> Tally<'a> {
     }
 }
 
+/// "selected by tags and older-than": the inputs that selected a version (it passed them all).
+fn selected_by(inputs: &[&str]) -> String {
+    match inputs {
+        [] => "selected: no filter is given, so every version is".to_string(),
+        [one] => format!("selected by {one}"),
+        [first @ .., last] => format!("selected by {} and {last}", first.join(", ")),
+    }
+}
+
 /// The verb of a version changed, as the log says it.
 fn verb(mode: Mode, dry_run: bool) -> &'static str {
     match (mode, dry_run) {
@@ -221,4 +236,26 @@ fn open_append(path: &str) -> io::Result<std::fs::File> {
         .create(true)
         .append(true)
         .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::selected_by;
+
+    #[test]
+    fn a_selected_version_names_the_inputs_that_selected_it() {
+        assert_eq!(selected_by(&["tags"]), "selected by tags");
+        assert_eq!(
+            selected_by(&["tags", "older-than"]),
+            "selected by tags and older-than"
+        );
+        assert_eq!(
+            selected_by(&["version-ids", "tags", "semver"]),
+            "selected by version-ids, tags and semver"
+        );
+        assert_eq!(
+            selected_by(&[]),
+            "selected: no filter is given, so every version is"
+        );
+    }
 }

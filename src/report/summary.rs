@@ -1,7 +1,7 @@
 //! The job summary (`GITHUB_STEP_SUMMARY`): Markdown a person reads at a glance, under 1 MiB,
-//! with an Undo block after a delete; every piece of API text goes through `markdown`.
+//! with a chart per package and an Undo block after a delete; API text goes through `markdown`.
 
-use super::{Entry, Fate, Tally};
+use super::{chart, Entry, Fate, Tally};
 use crate::execute::{likely_cause, Action, Outcome};
 use crate::markdown;
 use crate::model::Timestamp;
@@ -10,11 +10,54 @@ use crate::run::{PackageAction, PackageResult};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// The `uses:` of the Undo block when the runner does not say which action it ran.
+pub const CANONICAL_ACTION: &str = "package-retention/package-retention@v1";
+
+/// The Undo block's `uses:`: the action exactly as the runner ran it (a fork, a SHA, a branch),
+/// from `GITHUB_ACTION_REPOSITORY` and `GITHUB_ACTION_REF` when both are given and look like an
+/// `owner/name` and a ref; otherwise [`CANONICAL_ACTION`].
+pub fn undo_action(repository: Option<&str>, git_ref: Option<&str>) -> String {
+    let name_part = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    let repository = repository.map(str::trim).filter(|repository| {
+        repository
+            .split_once('/')
+            .is_some_and(|(owner, name)| name_part(owner) && name_part(name))
+    });
+    let git_ref = git_ref.map(str::trim).filter(|git_ref| {
+        git_ref
+            .split('/')
+            .all(|part| name_part(part) && !part.starts_with('-') && !part.contains(".."))
+    });
+    match (repository, git_ref) {
+        (Some(repository), Some(git_ref)) => format!("{repository}@{git_ref}"),
+        _ => CANONICAL_ACTION.to_string(),
+    }
+}
+
+/// What the summary is written for.
+pub struct SummaryContext<'a> {
+    pub now: Timestamp,
+    /// The GitHub web host (`https://github.com`), the only host links may go to.
+    pub web: &'a str,
+    /// The Undo block's `uses:` (see [`undo_action`]).
+    pub action: &'a str,
+    /// Mermaid charts: in the job summary, where GitHub draws them; not in a log.
+    pub charts: bool,
+}
+
+/// Charts drawn at most: the first packages of the run.
+const MAX_CHARTS: usize = 20;
+
 impl Tally<'_> {
     /// The job summary.
-    /// `web` is the GitHub web host (`https://github.com`), the only host links may go to.
-    pub fn summary(&self, now: Timestamp, web: &str) -> String {
+    pub fn summary(&self, context: &SummaryContext) -> String {
         const LIMIT: usize = 1024 * 1024 - 4096;
+        let SummaryContext { now, web, .. } = *context;
         let report = self.report;
         let mut out = String::new();
         let mode = report.mode.as_str();
@@ -105,6 +148,9 @@ impl Tally<'_> {
         }
         if !images.is_empty() {
             let _ = write!(out, "\nContainer images:\n{images}");
+        }
+        if context.charts {
+            out.push_str(&self.charts());
         }
         let deferred = self.count(Fate::Deferred);
         if deferred > 0 {
@@ -199,7 +245,7 @@ impl Tally<'_> {
             );
             let _ = writeln!(out, "\n## {title}\n");
             let mut table = String::from(
-                "| package | id | version | tags | age | link |\n|---|---:|---|---|---:|---|\n",
+                "| package | id | version | tags | age | why | link |\n|---|---:|---|---|---:|---|---|\n",
             );
             let room = LIMIT.saturating_sub(out.len()) / 2;
             let mut cut = 0;
@@ -215,12 +261,13 @@ impl Tally<'_> {
                     .unwrap_or_default();
                 let _ = writeln!(
                     table,
-                    "| {} | {} | {} | {} | {} | {link} |",
+                    "| {} | {} | {} | {} | {} | {} | {link} |",
                     markdown::code(&entry.package.name),
                     entry.version.id,
                     markdown::code(&short_name(&entry.version.name)),
                     markdown::code(&entry.version.tags.join(", ")),
                     age(now - entry.version.created_at),
+                    markdown::text(&entry.reason(report.mode)),
                 );
             }
             if cut > 0 {
@@ -278,7 +325,7 @@ impl Tally<'_> {
         }
 
         if report.mode == Mode::Delete && !changed.is_empty() && !report.offline {
-            out.push_str(&self.undo(LIMIT.saturating_sub(out.len())));
+            out.push_str(&self.undo(context.action, LIMIT.saturating_sub(out.len())));
         }
         out
     }
@@ -351,7 +398,7 @@ impl Tally<'_> {
     }
 
     /// The ready workflow step that restores exactly the deleted versions.
-    fn undo(&self, room: usize) -> String {
+    fn undo(&self, action: &str, room: usize) -> String {
         /// The deleted versions of one owner and package type: one restore step.
         #[derive(Default)]
         struct UndoStep {
@@ -381,7 +428,7 @@ impl Tally<'_> {
             // Names quoted (ids are digits and commas): a name cannot add a key or a line.
             let _ = write!(
                 yaml,
-                "- name: Undo package-retention\n  uses: package-retention/package-retention@v1\n  with:\n    mode: restore\n    owner: {}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {ids}\n",
+                "- name: Undo package-retention\n  uses: {action}\n  with:\n    mode: restore\n    owner: {}\n    owner-type: {owner_type}\n    package-type: {package_type}\n    packages: {}\n    version-ids: {ids}\n",
                 markdown::yaml_string(owner),
                 markdown::yaml_string(&packages.join(", ")),
             );
@@ -419,6 +466,70 @@ fn crane_tag(package: &PackageResult, digest: &str, tag: &str) -> Option<String>
         .then(|| format!("crane tag {host}/{repository}@{digest} {tag}"))
 }
 
+impl Tally<'_> {
+    /// A chart per package (the first [`MAX_CHARTS`]): its versions per month of creation before
+    /// the run (bars) and after it (the line); folded when there are more than three.
+    fn charts(&self) -> String {
+        let report = self.report;
+        let (state, after) = match (report.mode, report.dry_run) {
+            (Mode::Delete, false) => ("Active", "after the run"),
+            (Mode::Delete, true) => ("Active", "after a real run"),
+            (Mode::Restore, false) => ("Deleted", "after the run"),
+            (Mode::Restore, true) => ("Deleted", "after a real run"),
+        };
+        let title = format!("{state} versions per month created: before (bars), {after} (line)");
+        let mut charts = Vec::new();
+        let mut left_out = 0;
+        for package in &report.packages {
+            let mine = || {
+                self.entries
+                    .iter()
+                    .filter(|e| std::ptr::eq(e.package, package))
+            };
+            let before: Vec<Timestamp> = mine()
+                .filter(|e| e.decision.is_some())
+                .map(|e| e.version.created_at)
+                .collect();
+            let remaining: Vec<Timestamp> = mine()
+                .filter(|e| e.decision.is_some() && e.fate != Fate::Changed)
+                .map(|e| e.version.created_at)
+                .collect();
+            if before.is_empty() {
+                continue;
+            }
+            if charts.len() == MAX_CHARTS {
+                left_out += 1;
+                continue;
+            }
+            if let Some(chart) = chart::versions_by_month(&title, &before, &remaining) {
+                charts.push(format!(
+                    "{} ({}): {} → {}\n\n{chart}",
+                    markdown::code(&package.name),
+                    package.package_type,
+                    before.len(),
+                    remaining.len()
+                ));
+            }
+        }
+        if charts.is_empty() {
+            return String::new();
+        }
+        let mut body = charts.join("\n");
+        if left_out > 0 {
+            let _ = writeln!(body, "\n… and {left_out} more packages, not charted.");
+        }
+        let mut out = String::new();
+        let heading = format!("{state} versions by month, before and {after}");
+        if charts.len() > 3 {
+            let _ = writeln!(out);
+            fold(&mut out, &heading, &body, true);
+        } else {
+            let _ = write!(out, "\n### {heading}\n\n{body}");
+        }
+        out
+    }
+}
+
 fn age(seconds: i64) -> String {
     let seconds = seconds.max(0);
     match seconds {
@@ -436,5 +547,45 @@ fn fold(out: &mut String, title: &str, body: &str, folded: bool) {
         );
     } else {
         out.push_str(body);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undo_uses_the_action_as_the_runner_ran_it_else_the_canonical_name() {
+        assert_eq!(
+            undo_action(Some("me/package-retention-fork"), Some("main")),
+            "me/package-retention-fork@main"
+        );
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            undo_action(Some("package-retention/package-retention"), Some(sha)),
+            format!("package-retention/package-retention@{sha}")
+        );
+        assert_eq!(
+            undo_action(Some("acme/actions"), Some("release/v1.2")),
+            "acme/actions@release/v1.2"
+        );
+        for (repository, git_ref) in [
+            (None, Some("v1")),
+            (Some("me/fork"), None),
+            (Some(""), Some("v1")),
+            (Some("me/fork"), Some("")),
+            (Some("no-slash"), Some("v1")),
+            (Some("me/fork"), Some("v1\n  with: {}")),
+            (Some("me/fork x"), Some("v1")),
+            (Some("me/fork"), Some("-v1")),
+            (Some("me/fork"), Some("a/../b")),
+            (Some("me/fork"), Some("v1 # comment")),
+        ] {
+            assert_eq!(
+                undo_action(repository, git_ref),
+                CANONICAL_ACTION,
+                "{repository:?} {git_ref:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,181 @@
+//! The picture of a package in the job summary: how many versions it had per month of creation
+//! before the run (bars) and after it (a line), as a Mermaid `xychart-beta` of at most 24 columns.
+
+use crate::model::Timestamp;
+use chrono::Datelike;
+use std::fmt::Write as _;
+
+/// The most columns a chart has, however many versions and years there are.
+pub const MAX_COLUMNS: usize = 24;
+
+/// A Mermaid block charting the creation times `before` (bars) and `after` (a line), with this
+/// `title`; `None` when there is nothing to chart. Only numbers and dates are drawn: the chart
+/// holds no text from the API.
+pub fn versions_by_month(title: &str, before: &[Timestamp], after: &[Timestamp]) -> Option<String> {
+    let months_before: Vec<i64> = before.iter().map(|&at| month_index(at)).collect();
+    let months_after: Vec<i64> = after.iter().map(|&at| month_index(at)).collect();
+    let first = *months_before.iter().chain(&months_after).min()?;
+    let last = *months_before.iter().chain(&months_after).max()?;
+    let width = column_width(first, last);
+    let start = first - first.rem_euclid(width);
+    let columns = ((last - start) / width + 1) as usize;
+    let count = |months: &[i64]| {
+        let mut counts = vec![0usize; columns];
+        for month in months {
+            counts[((month - start) / width) as usize] += 1;
+        }
+        counts
+    };
+    let bars = count(&months_before);
+    let line = count(&months_after);
+    let top = bars.iter().chain(&line).copied().max().unwrap_or(0).max(1);
+    let labels: Vec<String> = (0..columns)
+        .map(|column| format!("\"{}\"", label(start + column as i64 * width, width)))
+        .collect();
+    let numbers = |counts: &[usize]| {
+        counts
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::from("```mermaid\nxychart-beta\n");
+    let _ = writeln!(out, "    title \"{}\"", title.replace(['"', '\n'], ""));
+    let _ = writeln!(out, "    x-axis [{}]", labels.join(", "));
+    let _ = writeln!(out, "    y-axis \"versions\" 0 --> {top}");
+    let _ = writeln!(out, "    bar [{}]", numbers(&bars));
+    let _ = writeln!(out, "    line [{}]", numbers(&line));
+    out.push_str("```\n");
+    Some(out)
+}
+
+/// Months since year 0 (UTC) of a time in seconds since the epoch.
+fn month_index(at: Timestamp) -> i64 {
+    let date = chrono::DateTime::from_timestamp(at, 0).unwrap_or_default();
+    i64::from(date.year()) * 12 + i64::from(date.month0())
+}
+
+/// Months per column: 1, a quarter, half a year, a year, or whole years, the smallest that fits
+/// the span in [`MAX_COLUMNS`] columns aligned to the calendar.
+fn column_width(first: i64, last: i64) -> i64 {
+    let fits = |width: i64| (last - (first - first.rem_euclid(width))) / width < MAX_COLUMNS as i64;
+    [1, 3, 6, 12]
+        .into_iter()
+        .find(|&width| fits(width))
+        .unwrap_or_else(|| {
+            let years = last / 12 - first / 12 + 1;
+            let per_column = (years + MAX_COLUMNS as i64 - 1) / MAX_COLUMNS as i64;
+            let mut width = per_column * 12;
+            while !fits(width) {
+                width += 12;
+            }
+            width
+        })
+}
+
+/// The label of the column starting at `month` that is `width` months wide.
+fn label(month: i64, width: i64) -> String {
+    let (year, month0) = (month.div_euclid(12), month.rem_euclid(12));
+    match width {
+        1 => format!("{year}-{:02}", month0 + 1),
+        3 => format!("{year} Q{}", month0 / 3 + 1),
+        6 => format!("{year} H{}", month0 / 6 + 1),
+        12 => year.to_string(),
+        _ => format!("{year}-{}", (month + width - 1).div_euclid(12)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seconds since the epoch at the start of this day (UTC).
+    fn at(year: i32, month: u32, day: u32) -> Timestamp {
+        chrono::NaiveDate::from_ymd_opt(year, month, day)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    }
+
+    fn line<'a>(chart: &'a str, start: &str) -> &'a str {
+        chart
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(start))
+            .unwrap_or_else(|| panic!("no {start:?} in {chart}"))
+    }
+
+    #[test]
+    fn bars_count_before_and_the_line_after_per_month_with_empty_months_shown() {
+        let before = [
+            at(2026, 1, 5),
+            at(2026, 1, 20),
+            at(2026, 3, 1),
+            at(2026, 3, 31),
+        ];
+        let after = [at(2026, 1, 20), at(2026, 3, 31)];
+        let chart = versions_by_month("Active versions", &before, &after).unwrap();
+        assert!(chart.starts_with("```mermaid\nxychart-beta\n"), "{chart}");
+        assert!(chart.ends_with("```\n"));
+        assert_eq!(line(&chart, "title "), "\"Active versions\"");
+        assert_eq!(
+            line(&chart, "x-axis "),
+            "[\"2026-01\", \"2026-02\", \"2026-03\"]"
+        );
+        assert_eq!(line(&chart, "y-axis "), "\"versions\" 0 --> 2");
+        assert_eq!(line(&chart, "bar "), "[2, 0, 2]");
+        assert_eq!(line(&chart, "line "), "[1, 0, 1]");
+    }
+
+    #[test]
+    fn nothing_to_chart_without_versions_and_an_empty_after_is_a_line_of_zeros() {
+        assert_eq!(versions_by_month("t", &[], &[]), None);
+        let chart = versions_by_month("t", &[at(2025, 12, 31)], &[]).unwrap();
+        assert_eq!(line(&chart, "x-axis "), "[\"2025-12\"]");
+        assert_eq!(line(&chart, "bar "), "[1]");
+        assert_eq!(line(&chart, "line "), "[0]");
+        assert_eq!(line(&chart, "y-axis "), "\"versions\" 0 --> 1");
+    }
+
+    #[test]
+    fn long_spans_use_quarters_halves_years_then_several_years_never_more_than_24_columns() {
+        let span = |from: (i32, u32), to: (i32, u32)| {
+            let chart =
+                versions_by_month("t", &[at(from.0, from.1, 1), at(to.0, to.1, 28)], &[]).unwrap();
+            let axis = line(&chart, "x-axis ").to_string();
+            let columns = axis.matches('"').count() / 2;
+            assert!(columns <= MAX_COLUMNS, "{axis}");
+            let bars: usize = line(&chart, "bar ")
+                .trim_matches(['[', ']'])
+                .split(", ")
+                .map(|n| n.parse::<usize>().unwrap())
+                .sum();
+            assert_eq!(bars, 2, "every version counted once: {chart}");
+            (columns, axis)
+        };
+        let (columns, axis) = span((2024, 1), (2025, 12));
+        assert_eq!(columns, 24);
+        assert!(axis.starts_with("[\"2024-01\""), "{axis}");
+        let (columns, axis) = span((2024, 2), (2026, 2));
+        assert_eq!(columns, 9, "{axis}");
+        assert!(axis.starts_with("[\"2024 Q1\"") && axis.ends_with("\"2026 Q1\"]"));
+        let (_, axis) = span((2020, 5), (2027, 8));
+        assert!(axis.starts_with("[\"2020 H1\"") && axis.ends_with("\"2027 H2\"]"));
+        let (columns, axis) = span((2001, 1), (2024, 12));
+        assert_eq!(columns, 24);
+        assert!(axis.starts_with("[\"2001\"") && axis.ends_with("\"2024\"]"));
+        let (columns, axis) = span((1971, 3), (2026, 11));
+        assert!(columns <= MAX_COLUMNS, "{axis}");
+        assert!(axis.starts_with("[\"1971-1973\""), "{axis}");
+    }
+
+    #[test]
+    fn a_hundred_thousand_versions_make_a_chart_as_small_as_a_few() {
+        let before: Vec<Timestamp> = (0..100_000).map(|i| at(2016, 1, 1) + i * 3_000).collect();
+        let chart = versions_by_month("t", &before, &before[..10]).unwrap();
+        assert!(chart.len() < 1_000, "{} bytes", chart.len());
+        let few = versions_by_month("t", &before[..3], &[]).unwrap();
+        assert!(few.len() < 300, "{few}");
+    }
+}

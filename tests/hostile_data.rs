@@ -110,7 +110,9 @@ fn assert_tables_keep_their_columns(rendered: &Rendered, summary: &str) {
                     "id" | "status" => numeric(),
                     "age" => cell.ends_with(['m', 'h', 'd']),
                     "link" => cell == "view" || cell.is_empty(),
-                    "package" => cell == "lib" || cell == "app",
+                    "package" => cell
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c)),
                     _ => true,
                 };
                 assert!(
@@ -274,4 +276,25 @@ fn a_registry_that_echoes_the_basic_credentials_never_shows_them() {
     assert_eq!(fake.writes(), 0);
     assert!(result.stdout.contains("denied"), "{}", result.logs());
     assert_stays_data(&result);
+}
+
+#[test]
+fn package_names_yaml_would_misread_read_back_as_themselves_in_the_undo_block() {
+    // Valid GitHub names that a bare YAML scalar would turn into a number, a null or a boolean.
+    let names = ["1.10", "null", "no", "0x1F"];
+    let mut world = World::new().org(OWNER).user("alice").token(SECRET, "alice");
+    for name in names {
+        let package = world.add_package(OWNER, "npm", name);
+        package.add_version("1.0.0", &[], days(3));
+        package.add_version("2.0.0", &[], days(1));
+    }
+    let fake = FakeGithub::start(world);
+    for name in names {
+        let result = run(&fake, "npm", name).run();
+
+        result.assert_success();
+        assert_eq!(result.output_count("deleted-count"), 1);
+        let rendered = assert_stays_data(&result);
+        assert_undo_reads_back(&result, &rendered, name, "npm");
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo bench --bench scale              # every scenario
-//! cargo bench --bench scale -- delete    # one: list, delete, faults, memory (or a, b, c, d)
+//! cargo bench --bench scale -- delete    # one: list, delete, faults, memory, images (or a-e)
 //! ```
 //!
 //! Each scenario prints a table: requests by method, wall time, deletions per minute, the fake's
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use fake_github::{days, digest, Config, FakeGithub, World};
+use fake_github::{days, digest, Config, FakeGithub, Manifest, World};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_package-retention");
 const TOKEN: &str = "bench-token";
@@ -34,18 +34,19 @@ fn main() {
         .skip(1)
         .filter(|arg| !arg.starts_with("--"))
         .collect();
-    let scenarios: [Scenario; 4] = [
+    let scenarios: [Scenario; 5] = [
         ("a", "list", list),
         ("b", "delete", delete),
         ("c", "faults", faults),
         ("d", "memory", memory),
+        ("e", "images", images),
     ];
     let unknown: Vec<&String> = wanted
         .iter()
         .filter(|w| !scenarios.iter().any(|(l, n, _)| w == l || w == n))
         .collect();
     if !unknown.is_empty() {
-        eprintln!("unknown scenario {unknown:?}: choose among list, delete, faults, memory (a-d)");
+        eprintln!("unknown scenario {unknown:?}: choose among list, delete, faults, memory, images (a-e)");
         std::process::exit(2);
     }
     let mut checks = Checks::default();
@@ -733,4 +734,214 @@ fn memory(checks: &mut Checks) {
     if measured.code != 0 {
         println!("{}", measured.tail());
     }
+}
+
+/// `acme`'s container package `app` of `count` versions, oldest first, spread evenly over the
+/// last 200 days: of every 8 images, 1 is multi-platform (2 untagged platform manifests, then
+/// its index, tagged `v{n}` every other time) and 7 single-platform (tagged every tenth), so
+/// 30% of the versions belong to multi-platform images.
+fn image_world(count: u64) -> (World, Vec<Image>) {
+    let mut world = World::new().org(OWNER).user("bench").token(TOKEN, "bench");
+    let app = world.add_package(OWNER, "container", "app");
+    let step = days(200).as_secs() / count;
+    // Half a step off, so that no version sits right on a whole-day boundary.
+    let age = |n: u64| Duration::from_secs(days(200).as_secs() - step * n - step / 2);
+    let mut images = Vec::new();
+    let (mut n, mut image) = (0, 0u64);
+    while n < count {
+        if image % 8 == 0 && n + 3 <= count {
+            let children = [digest(n), digest(n + 1)];
+            let mut ids: Vec<u64> = children
+                .iter()
+                .enumerate()
+                .map(|(i, child)| app.add_version(child, &[], age(n + i as u64)).id)
+                .collect();
+            let tag = format!("v{image}");
+            let tags: &[&str] = if image % 16 == 0 { &[&tag] } else { &[] };
+            let index = app
+                .add_version(&digest(n + 2), tags, age(n + 2))
+                .with_manifest(Manifest::index(&children));
+            ids.push(index.id);
+            images.push(Image {
+                ids,
+                tagged: !tags.is_empty(),
+                age: age(n + 2),
+            });
+            n += 3;
+        } else {
+            let tag = format!("build-{image}");
+            let tags: &[&str] = if image % 10 == 0 { &[&tag] } else { &[] };
+            let id = app.add_version(&digest(n), tags, age(n)).id;
+            images.push(Image {
+                ids: vec![id],
+                tagged: !tags.is_empty(),
+                age: age(n),
+            });
+            n += 1;
+        }
+        image += 1;
+    }
+    (world, images)
+}
+
+/// An image of [`image_world`]: its version ids (platform manifests first, the index last),
+/// whether its top version is tagged, and that version's age when the world was made.
+struct Image {
+    ids: Vec<u64>,
+    tagged: bool,
+    age: Duration,
+}
+
+/// The ids a dry run selecting untagged versions older than 30 days plans to delete, `elapsed`
+/// after the world was made: every version of an untagged image whose top version is that old
+/// (platform manifests are older than their index, and a kept index keeps them).
+fn expected_untagged_old(images: &[Image], elapsed: Duration) -> Vec<u64> {
+    let mut ids: Vec<u64> = images
+        .iter()
+        .filter(|image| !image.tagged && image.age + elapsed > days(30))
+        .flat_map(|image| image.ids.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Registry requests by kind: challenges (`GET /v2/`), tokens (`GET /token`), manifests.
+fn registry_rows(table: &mut Table, fake: &FakeGithub, since: usize) -> usize {
+    let requests = fake.requests();
+    let registry: Vec<_> = requests[since..].iter().filter(|r| r.registry).collect();
+    let kind = |path: &str| {
+        if path.contains("/manifests/") {
+            "manifest"
+        } else if path.starts_with("/token") {
+            "token"
+        } else {
+            "challenge (/v2/)"
+        }
+    };
+    let mut by_kind: BTreeMap<(&str, u16), usize> = BTreeMap::new();
+    for request in &registry {
+        *by_kind.entry((kind(&request.path), request.status)).or_default() += 1;
+    }
+    let rows: Vec<String> = by_kind
+        .iter()
+        .map(|((kind, status), count)| format!("{kind} {status}: {count}"))
+        .collect();
+    table.row(
+        "registry requests by kind",
+        format!("{} in all; {}", registry.len(), rows.join(", ")),
+    );
+    registry
+        .iter()
+        .filter(|r| r.path.contains("/manifests/"))
+        .count()
+}
+
+/// (e) 20,000 container versions, 30% in multi-platform images, registry and API at 50 ms:
+/// a dry run selecting untagged versions older than 30 days, run twice with the same
+/// `manifest-cache` file (the second run finds every manifest there).
+fn images(checks: &mut Checks) {
+    const COUNT: u64 = 20_000;
+    const POINTS: &str = "1000000";
+    const IN_FLIGHT: &str = "64";
+    let (world, images) = image_world(COUNT);
+    let made = Instant::now();
+    let config = Config {
+        latency: Duration::from_millis(50),
+        ..Config::default()
+    };
+    let fake = FakeGithub::start_with(world, config);
+    let workspace = temp_dir();
+    let workspace_text = workspace.to_string_lossy().into_owned();
+    let inputs = [
+        ("packages", "app"),
+        ("tag-selection", "untagged"),
+        ("older-than", "30d"),
+        ("dry-run", "true"),
+        ("manifest-cache", ".package-retention/manifests"),
+    ];
+    let env = [
+        ("PACKAGE_RETENTION_POINTS_PER_MINUTE", POINTS),
+        ("PACKAGE_RETENTION_MAX_IN_FLIGHT", IN_FLIGHT),
+        ("GITHUB_WORKSPACE", workspace_text.as_str()),
+    ];
+    let mut first_ids = Vec::new();
+    for (round, title) in [
+        (1, "(e1) 20,000 container versions (30% multi-platform) at 50 ms, dry run: untagged, older than 30 days; first run, empty manifest-cache"),
+        (2, "(e2) the same again with the manifest-cache the first run wrote"),
+    ] {
+        let since = fake.requests().len();
+        let expected = expected_untagged_old(&images, made.elapsed());
+        let measured = run(&fake, &inputs, &env);
+        let mut table = Table::new(title, "e");
+        table.row(
+            "settings",
+            format!("PACKAGE_RETENTION_POINTS_PER_MINUTE={POINTS}, PACKAGE_RETENTION_MAX_IN_FLIGHT={IN_FLIGHT}, registry in flight default; fake: latency 50 ms (API and registry)"),
+        );
+        table.row("wall time", format!("{:.2} s", measured.wall.as_secs_f64()));
+        table.row("requests (binary's log)", measured.own_count());
+        let manifests = registry_rows(&mut table, &fake, since);
+        let api = fake.requests()[since..]
+            .iter()
+            .filter(|r| !r.registry)
+            .count();
+        table.row("API requests (fake)", api.to_string());
+        table.row(
+            "peak RSS (VmHWM)",
+            measured.peak_rss_kb.map_or("unknown".to_owned(), |kb| {
+                format!("{:.1} MB", kb as f64 / 1024.0)
+            }),
+        );
+        if let Some(line) = measured.stdout.lines().find(|l| l.contains("manifests:")) {
+            table.row("the binary says", line.trim().to_owned());
+        }
+        table.check(
+            checks,
+            "exit code",
+            measured.code == 0,
+            format!("{}", measured.code),
+        );
+        let ids = measured.deleted_ids();
+        table.check(
+            checks,
+            "the plan: exactly the untagged old versions not needed by a kept index",
+            ids == expected,
+            format!("{} planned, {} expected", ids.len(), expected.len()),
+        );
+        table.check(
+            checks,
+            "nothing written",
+            fake.writes() == 0,
+            format!("{} writes", fake.writes()),
+        );
+        if round == 1 {
+            table.target(
+                "wall time < 40 s",
+                measured.wall < Duration::from_secs(40),
+                format!("{:.2} s", measured.wall.as_secs_f64()),
+            );
+            first_ids = ids;
+        } else {
+            table.check(
+                checks,
+                "same plan as the first run",
+                ids == first_ids,
+                "",
+            );
+            table.target(
+                "no manifest read",
+                manifests == 0,
+                format!("{manifests} manifest GETs"),
+            );
+            table.target(
+                "wall time < 5 s",
+                measured.wall < Duration::from_secs(5),
+                format!("{:.2} s", measured.wall.as_secs_f64()),
+            );
+        }
+        table.print();
+        if measured.code != 0 {
+            println!("{}", measured.tail());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&workspace);
 }

@@ -3,7 +3,9 @@
 //! `GET /token`, which wants `Basic base64(user:GITHUB_TOKEN)`.
 //!
 //! Manifests are built from [`Manifest`]; their bodies do not hash to their digests
-//! (`Docker-Content-Digest` is the version's name).
+//! (`Docker-Content-Digest` is the version's name). Only active versions are served: a deleted
+//! version's manifest is `MANIFEST_UNKNOWN` until it is restored, and so is a ghost's
+//! ([`Manifest::Ghost`]), which the API lists all the same.
 
 use std::collections::HashMap;
 
@@ -181,9 +183,13 @@ fn manifest(
             v.tags.iter().any(|t| t == reference)
         }
     };
+    let unknown = || oci_error(404, "MANIFEST_UNKNOWN", "manifest unknown");
     let Some(version) = package.active_versions().find(by_reference) else {
-        return oci_error(404, "MANIFEST_UNKNOWN", "manifest unknown");
+        return unknown();
     };
+    if version.manifest == Some(Manifest::Ghost) {
+        return unknown();
+    }
     if let Some(fault) = injected(&version.name) {
         return fault;
     }
@@ -224,7 +230,7 @@ fn manifest_body(package: &Package, version: &Version) -> (String, String) {
         Some(Manifest::Image { subject }) => {
             image_body(version, subject.as_deref().map(descriptor))
         }
-        None => image_body(version, None),
+        Some(Manifest::Ghost) | None => image_body(version, None),
     };
     let media_type = body["mediaType"].as_str().expect("set above").to_owned();
     (media_type, body.to_string())

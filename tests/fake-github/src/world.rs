@@ -172,6 +172,9 @@ pub enum Manifest {
     Image { subject: Option<String> },
     /// A body served verbatim with this media type.
     Raw { media_type: String, body: String },
+    /// A ghost: the API lists the version, but the registry has no manifest for it and answers
+    /// 404 `MANIFEST_UNKNOWN` (an interrupted push, an old clean-up).
+    Ghost,
 }
 
 impl Manifest {

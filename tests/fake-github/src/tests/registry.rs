@@ -166,3 +166,70 @@ fn manifest_status_faults_and_raw_manifests() {
     );
     assert_eq!(raw.body, "{\"schemaVersion\":2}");
 }
+
+#[test]
+fn a_ghost_is_listed_by_the_api_but_its_manifest_is_unknown() {
+    let Images { fake, .. } = images(Config::default());
+    let ghost = digest(6);
+    fake.update_world(|w| {
+        w.package_mut("acme", "container", "team/app")
+            .unwrap()
+            .add_version(&ghost, &["half-pushed"], days(1))
+            .with_manifest(Manifest::Ghost);
+    });
+    let listed = send(
+        &fake,
+        "GET",
+        "/orgs/Acme/packages/container/team%2Fapp/versions",
+        &[("Authorization", &format!("Bearer {TOKEN}"))],
+    );
+    assert_eq!(listed.status, 200);
+    assert!(
+        listed
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["name"] == ghost.as_str()),
+        "{}",
+        listed.body
+    );
+    let token = registry_token(&fake, "repository:acme/team/app:pull");
+    for reference in [ghost.as_str(), "half-pushed"] {
+        let missing = manifest(&fake, &token, reference);
+        assert_eq!(missing.status, 404, "{reference}");
+        assert_eq!(missing.json()["errors"][0]["code"], "MANIFEST_UNKNOWN");
+    }
+}
+
+#[test]
+fn a_deleted_version_is_unknown_to_the_registry_until_it_is_restored() {
+    let Images { fake, platform, .. } = images(Config::default());
+    let id = fake
+        .world()
+        .package("acme", "container", "team/app")
+        .unwrap()
+        .version_named(&platform)
+        .unwrap()
+        .id;
+    let token = registry_token(&fake, "repository:acme/team/app:pull");
+    let served = manifest(&fake, &token, &platform);
+    assert_eq!(served.status, 200);
+    let version = format!("/orgs/Acme/packages/container/team%2Fapp/versions/{id}");
+    let auth = format!("Bearer {TOKEN}");
+    assert_eq!(
+        send(&fake, "DELETE", &version, &[("Authorization", &auth)]).status,
+        204
+    );
+    let gone = manifest(&fake, &token, &platform);
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.json()["errors"][0]["code"], "MANIFEST_UNKNOWN");
+    let restore = format!("{version}/restore");
+    assert_eq!(
+        send(&fake, "POST", &restore, &[("Authorization", &auth)]).status,
+        204
+    );
+    let again = manifest(&fake, &token, &platform);
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body, served.body);
+}

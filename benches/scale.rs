@@ -46,7 +46,9 @@ fn main() {
         .filter(|w| !scenarios.iter().any(|(l, n, _)| w == l || w == n))
         .collect();
     if !unknown.is_empty() {
-        eprintln!("unknown scenario {unknown:?}: choose among list, delete, faults, memory, images (a-e)");
+        eprintln!(
+            "unknown scenario {unknown:?}: choose among list, delete, faults, memory, images (a-e)"
+        );
         std::process::exit(2);
     }
     let mut checks = Checks::default();
@@ -820,7 +822,9 @@ fn registry_rows(table: &mut Table, fake: &FakeGithub, since: usize) -> usize {
     };
     let mut by_kind: BTreeMap<(&str, u16), usize> = BTreeMap::new();
     for request in &registry {
-        *by_kind.entry((kind(&request.path), request.status)).or_default() += 1;
+        *by_kind
+            .entry((kind(&request.path), request.status))
+            .or_default() += 1;
     }
     let rows: Vec<String> = by_kind
         .iter()

@@ -31,6 +31,8 @@ use tokio::sync::Semaphore;
 pub struct Tuning {
     pub points_per_minute: u32,
     pub max_in_flight: usize,
+    /// Registry requests at once (`PACKAGE_RETENTION_REGISTRY_IN_FLIGHT`), over every package.
+    pub registry_in_flight: usize,
     pub request_timeout: Duration,
     pub retry_base: Duration,
     pub max_retries: u32,
@@ -57,6 +59,7 @@ impl Tuning {
         let tuning = Tuning {
             points_per_minute: number(&env, "PACKAGE_RETENTION_POINTS_PER_MINUTE", 900)?,
             max_in_flight: number(&env, "PACKAGE_RETENTION_MAX_IN_FLIGHT", 16)?,
+            registry_in_flight: number(&env, "PACKAGE_RETENTION_REGISTRY_IN_FLIGHT", 32)?,
             request_timeout: Duration::from_secs(number(
                 &env,
                 "PACKAGE_RETENTION_REQUEST_TIMEOUT",
@@ -72,10 +75,11 @@ impl Tuning {
         };
         if tuning.points_per_minute == 0
             || tuning.max_in_flight == 0
+            || tuning.registry_in_flight == 0
             || tuning.request_timeout.is_zero()
         {
             return Err(anyhow!(
-                "PACKAGE_RETENTION_POINTS_PER_MINUTE, PACKAGE_RETENTION_MAX_IN_FLIGHT and PACKAGE_RETENTION_REQUEST_TIMEOUT must be above 0"
+                "PACKAGE_RETENTION_POINTS_PER_MINUTE, PACKAGE_RETENTION_MAX_IN_FLIGHT, PACKAGE_RETENTION_REGISTRY_IN_FLIGHT and PACKAGE_RETENTION_REQUEST_TIMEOUT must be above 0"
             ));
         }
         Ok(tuning)
@@ -236,6 +240,36 @@ impl Answer {
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).context("GitHub answered JSON of an unexpected shape")
+    }
+}
+
+/// The failed attempts a caller allows over many requests (the registry, per package): each
+/// failed attempt spends one, and once none is left nothing is retried and callers send no more.
+#[derive(Debug)]
+pub struct FailureBudget {
+    left: AtomicUsize,
+}
+
+impl FailureBudget {
+    pub fn new(failures: usize) -> FailureBudget {
+        FailureBudget {
+            left: AtomicUsize::new(failures),
+        }
+    }
+
+    /// Spends one failure: whether any is left after it.
+    fn spend(&self) -> bool {
+        let before = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                Some(left.saturating_sub(1))
+            })
+            .unwrap_or(0);
+        before > 1
+    }
+
+    pub fn is_spent(&self) -> bool {
+        self.left.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -446,11 +480,18 @@ pub struct Client {
 /// The body of a request that sends none.
 const NO_BODY: bytes::Bytes = bytes::Bytes::new();
 
-/// What a request is, for pacing and counting.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
+/// What a request is, for pacing, counting and retrying (a registry request may spend a
+/// failure budget).
+#[derive(Clone, Copy)]
+enum Target<'a> {
     Api,
-    Registry,
+    Registry(Option<&'a FailureBudget>),
+}
+
+impl Target<'_> {
+    fn is_api(self) -> bool {
+        matches!(self, Target::Api)
+    }
 }
 
 impl Client {
@@ -475,7 +516,7 @@ impl Client {
             registry: registry_octocrab(transport),
             token: token.to_string(),
             pacer: Pacer::new(tuning.points_per_minute, tuning.max_in_flight),
-            registry_in_flight: Semaphore::new(tuning.max_in_flight.min(8)),
+            registry_in_flight: Semaphore::new(tuning.registry_in_flight),
             tuning,
             counters: Counters::default(),
         })
@@ -498,13 +539,15 @@ impl Client {
     }
 
     /// A GET to another host (the OCI registry): not paced with the API's points, never given the
-    /// GitHub token unless `headers` carries it.
+    /// GitHub token unless `headers` carries it; its failed attempts spend `budget` (when given),
+    /// and none is retried once the budget is spent.
     pub async fn get_registry(
         &self,
         url: &str,
         headers: Vec<(http::HeaderName, String)>,
+        budget: Option<&FailureBudget>,
     ) -> Result<Answer> {
-        self.send(Method::GET, url, headers, NO_BODY, Target::Registry)
+        self.send(Method::GET, url, headers, NO_BODY, Target::Registry(budget))
             .await
     }
 
@@ -517,7 +560,7 @@ impl Client {
         headers: Vec<(http::HeaderName, String)>,
         body: bytes::Bytes,
     ) -> Result<Answer> {
-        self.send(method, url, headers, body, Target::Registry)
+        self.send(method, url, headers, body, Target::Registry(None))
             .await
     }
 
@@ -543,6 +586,11 @@ impl Client {
         self.tuning.max_in_flight
     }
 
+    /// The cap on registry requests in flight.
+    pub fn registry_in_flight(&self) -> usize {
+        self.tuning.registry_in_flight
+    }
+
     /// One request to its end (retries included), with a debug line about it when debug
     /// logging is on.
     async fn send(
@@ -551,10 +599,10 @@ impl Client {
         url: &str,
         headers: Vec<(http::HeaderName, String)>,
         body: bytes::Bytes,
-        target: Target,
+        target: Target<'_>,
     ) -> Result<Answer> {
         // An API path is completed by the base URI: it is on the API's origin.
-        let on_api_path = target == Target::Api && url.starts_with('/');
+        let on_api_path = target.is_api() && url.starts_with('/');
         let refused = match Origin::of(url) {
             _ if on_api_path => None,
             Ok(origin) if self.origins.contains(&origin) => None,
@@ -579,11 +627,7 @@ impl Client {
             };
             format!(
                 "{}{method} {} -> {status} in {} ms, {} retries",
-                if target == Target::Registry {
-                    "registry "
-                } else {
-                    ""
-                },
+                if target.is_api() { "" } else { "registry " },
                 path_of(url),
                 started.elapsed().as_millis(),
                 trace.attempts.saturating_sub(1)
@@ -598,7 +642,7 @@ impl Client {
         url: &str,
         headers: Vec<(http::HeaderName, String)>,
         body: bytes::Bytes,
-        target: Target,
+        target: Target<'_>,
         trace: &mut Trace,
     ) -> Result<Answer> {
         let points = if method == Method::GET { 1.0 } else { 5.0 };
@@ -613,7 +657,7 @@ impl Client {
                         self.pacer.take(points).await;
                         permit
                     }
-                    Target::Registry => self.registry_in_flight.acquire().await,
+                    Target::Registry(_) => self.registry_in_flight.acquire().await,
                 };
                 self.count(method, target);
                 tokio::time::timeout(
@@ -625,7 +669,8 @@ impl Client {
             let error = match attempt.await {
                 Ok(Ok(answer)) => {
                     trace.status = Some(answer.status.as_u16());
-                    let wait = (target == Target::Api)
+                    let wait = target
+                        .is_api()
                         .then(|| answer.rate_limit_wait(chrono::Utc::now().timestamp()))
                         .flatten();
                     match wait {
@@ -659,7 +704,12 @@ impl Client {
                 ),
             };
             failures += 1;
-            if failures > self.tuning.max_retries {
+            let budget_left = match target {
+                Target::Registry(Some(budget)) => budget.spend(),
+                Target::Registry(None) => true,
+                Target::Api => true,
+            };
+            if failures > self.tuning.max_retries || !budget_left {
                 return Err(error.context(format!("{method} {url} failed {failures} times")));
             }
             self.counters.retried.fetch_add(1, Ordering::Relaxed);
@@ -672,9 +722,9 @@ impl Client {
         }
     }
 
-    fn count(&self, method: &Method, target: Target) {
+    fn count(&self, method: &Method, target: Target<'_>) {
         let counter = match (target, method) {
-            (Target::Registry, _) => &self.counters.registry,
+            (Target::Registry(_), _) => &self.counters.registry,
             (_, &Method::GET) => &self.counters.get,
             (_, &Method::DELETE) => &self.counters.delete,
             _ => &self.counters.post,
@@ -688,7 +738,7 @@ impl Client {
         url: &str,
         headers: &[(http::HeaderName, String)],
         body: bytes::Bytes,
-        target: Target,
+        target: Target<'_>,
     ) -> Result<Answer, Failure> {
         let mut request = http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
@@ -700,7 +750,7 @@ impl Client {
         })?;
         let octocrab = match target {
             Target::Api => &self.api,
-            Target::Registry => &self.registry,
+            Target::Registry(_) => &self.registry,
         };
         let response = octocrab
             .execute(request)
@@ -709,7 +759,7 @@ impl Client {
         let (parts, body) = response.into_parts();
         let limit = match target {
             Target::Api => API_BODY_LIMIT,
-            Target::Registry => REGISTRY_BODY_LIMIT,
+            Target::Registry(_) => REGISTRY_BODY_LIMIT,
         };
         let body = read_limited(body, &parts.headers, limit).await?;
         Ok(Answer {

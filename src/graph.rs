@@ -13,6 +13,8 @@ pub struct ManifestRefs {
     pub children: Vec<String>,
     /// The `subject` of a referrer (signature, attestation, SBOM…).
     pub subject: Option<String>,
+    /// An index or manifest list (a multi-platform image), not an image manifest.
+    pub is_index: bool,
 }
 
 /// How a version is needed by another.

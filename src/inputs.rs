@@ -49,6 +49,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("report-file", ""),
     input("untag", "false"),
     input("repository", ""),
+    input("manifest-cache", ""),
 ];
 
 /// Inputs that hold for the whole run and cannot be set per `config` rule.
@@ -60,6 +61,7 @@ const RUN_LEVEL: &[&str] = &[
     "max-deletions",
     "fail-on-error",
     "report-file",
+    "manifest-cache",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +124,8 @@ pub struct Settings {
     pub versions_file: Option<PathBuf>,
     /// `report-file`: where the full JSON report goes, relative to the workspace.
     pub report_file: Option<PathBuf>,
+    /// `manifest-cache`: the cache file, relative to the workspace.
+    pub manifest_cache: Option<PathBuf>,
 }
 
 /// The raw input values, before validation.
@@ -129,6 +133,8 @@ pub struct Settings {
 pub struct RawInputs {
     values: BTreeMap<String, String>,
     versions_file: Option<PathBuf>,
+    /// `GITHUB_WORKSPACE`: where workspace-relative paths start (else the current directory).
+    workspace: Option<PathBuf>,
 }
 
 /// What the command line asks for.
@@ -152,7 +158,7 @@ current directory when it is not set).
 Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
   exclude-tags tag-selection versions exclude-versions semver prerelease older-than
   deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
-  registry-url config fail-on-error keep-latest-per report-file untag repository
+  registry-url config fail-on-error keep-latest-per report-file untag repository manifest-cache
 Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
   2 bad input.";
 
@@ -164,7 +170,12 @@ impl RawInputs {
         args: &[String],
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Invocation, InputError> {
-        let mut raw = RawInputs::default();
+        let mut raw = RawInputs {
+            workspace: env("GITHUB_WORKSPACE")
+                .filter(|w| !w.trim().is_empty())
+                .map(PathBuf::from),
+            ..RawInputs::default()
+        };
         if args.is_empty() {
             for spec in INPUTS {
                 let key = format!("INPUT_{}", spec.name.to_uppercase());
@@ -298,6 +309,12 @@ impl RawInputs {
                 })
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let manifest_cache = workspace_path("manifest-cache", &self.value("manifest-cache"))?.map(
+            |path| match &self.workspace {
+                Some(workspace) => workspace.join(path),
+                None => path,
+            },
+        );
         Ok(Settings {
             mode,
             dry_run,
@@ -307,6 +324,7 @@ impl RawInputs {
             rules,
             report_file: workspace_path("report-file", &self.value("report-file"))?,
             versions_file: self.versions_file,
+            manifest_cache,
         })
     }
 }
@@ -719,6 +737,17 @@ mod tests {
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
         BASE.iter().chain(extra).copied().collect()
+    }
+
+    #[test]
+    fn manifest_cache_is_a_path_inside_the_workspace() {
+        assert_eq!(settings(BASE).unwrap().manifest_cache, None);
+        let s = settings(&with(&[("manifest-cache", " .cache/manifests ")])).unwrap();
+        assert_eq!(s.manifest_cache, Some(PathBuf::from(".cache/manifests")));
+        for bad in ["/etc/passwd", "../outside", "a/../../b", "dir/"] {
+            let error = settings(&with(&[("manifest-cache", bad)])).unwrap_err();
+            assert_eq!(error.input, "manifest-cache", "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod execute;
 mod graph;
 mod inputs;
 mod listing;
+mod manifest_cache;
 mod markdown;
 mod model;
 mod plan;
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
                 notes: Vec::new(),
                 budget_remaining: None,
                 counters: Default::default(),
+                manifests: None,
             };
             let tally = report::Tally::new(&nothing);
             let written = report_file.and_then(|file| file.write(&tally));

@@ -26,9 +26,10 @@ impl Mode {
 /// What the plan knows of a package's container reference graph.
 #[derive(Clone, Debug)]
 pub enum Containers<'a> {
-    /// Not a container package, or restore mode: no graph applies.
+    /// Not a container package: no graph applies.
     NotApplicable,
-    /// Every manifest was read.
+    /// Every manifest was read (delete mode); in restore mode, what is known of the deleted
+    /// versions (their tags, and the manifests the cache holds).
     Known(&'a Graph),
     /// A manifest could not be read: fail closed, nothing in the package is deleted.
     Unreadable { digest: String, cause: String },
@@ -62,6 +63,11 @@ pub enum ActReason {
     Selected,
     /// Needed only by versions that go: it goes with them.
     WithParent {
+        parent: String,
+        relation: Relation,
+    },
+    /// Restore mode: a version being restored needs it, so it comes back with it.
+    RestoredWith {
         parent: String,
         relation: Relation,
     },
@@ -124,6 +130,9 @@ impl Verdict {
                 "loses the tags {} (untag): the version stays with its other tags",
                 tags.join(", ")
             ),
+            Verdict::Act(ActReason::RestoredWith { parent, relation }) => {
+                format!("restored with {parent} (its {})", relation.describe())
+            }
             Verdict::Keep(reason) => reason.describe(mode),
             Verdict::Defer(DeferReason::MaxDeletions) => "deferred: max-deletions reached".into(),
             Verdict::Defer(DeferReason::RateLimitBudget) => {
@@ -204,6 +213,17 @@ pub struct PackagePlan {
 }
 
 impl PackagePlan {
+    /// Restore mode, once versions are restored and their manifests read: the deleted versions
+    /// they reach come back too. Returns the versions newly chosen.
+    pub fn restore_reached(&mut self, graph: &Graph) -> Vec<usize> {
+        let mut verdicts: Vec<Verdict> = self.decisions.iter().map(|d| d.verdict.clone()).collect();
+        let added = restore_reached(&self.versions, &mut verdicts, graph);
+        for &i in &added {
+            self.decisions[i].verdict = verdicts[i].clone();
+        }
+        added
+    }
+
     pub fn count(&self, wanted: impl Fn(&Verdict) -> bool) -> usize {
         self.decisions.iter().filter(|d| wanted(&d.verdict)).count()
     }
@@ -285,6 +305,10 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
                 line => KeepReason::KeepLatestOf(policy.keep_latest, line),
             });
         }
+    }
+
+    if let (Mode::Restore, Containers::Known(graph)) = (mode, &containers) {
+        restore_reached(&versions, &mut base, graph);
     }
 
     let graph = match &containers {
@@ -467,6 +491,30 @@ fn spare_tags_of_needed(
         });
     }
     verdicts
+}
+
+/// Restore mode: what the versions being restored reach (platform manifests by digest,
+/// signatures and attestations by tag) comes back with them, repeatedly; a version that
+/// `exclude-*` protects or a guard spares does not, nor what only it reaches. Returns the
+/// versions newly chosen.
+fn restore_reached(versions: &[Version], verdicts: &mut [Verdict], graph: &Graph) -> Vec<usize> {
+    let mut queue: Vec<usize> = (0..versions.len())
+        .filter(|&i| verdicts[i].is_act())
+        .collect();
+    let mut added = Vec::new();
+    while let Some(parent) = queue.pop() {
+        for &(child, relation) in graph.needs(parent) {
+            if matches!(verdicts[child], Verdict::Keep(KeepReason::NotSelected(_))) {
+                verdicts[child] = Verdict::Act(ActReason::RestoredWith {
+                    parent: label(&versions[parent]),
+                    relation,
+                });
+                added.push(child);
+                queue.push(child);
+            }
+        }
+    }
+    added
 }
 
 /// Groups the acted-on versions into units (connected through the graph, or the whole package)

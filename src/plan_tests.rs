@@ -132,6 +132,7 @@ fn index_of(children: &[&str]) -> ManifestRefs {
     ManifestRefs {
         children: children.iter().map(|c| c.to_string()).collect(),
         subject: None,
+        is_index: true,
     }
 }
 
@@ -139,6 +140,7 @@ fn referrer_of(subject: &str) -> ManifestRefs {
     ManifestRefs {
         children: Vec::new(),
         subject: Some(subject.to_string()),
+        is_index: false,
     }
 }
 
@@ -1353,6 +1355,7 @@ fn a_cycle_of_unselected_versions_does_not_go() {
             ManifestRefs {
                 children: vec![a.clone()],
                 subject: Some(b.clone()),
+                is_index: true,
             },
         ),
     ]);
@@ -1488,7 +1491,7 @@ fn the_last_version_rule_sparing_an_index_keeps_its_children() {
 }
 
 #[test]
-fn restore_mode_ignores_the_graph() {
+fn restore_mode_follows_the_graph_down_from_what_is_restored_only() {
     let (index, p1) = (digest('a'), digest('b'));
     let manifests = HashMap::from([(index.clone(), index_of(&[&p1]))]);
     let mut versions = vec![v(1, &index, &["v1"], 30), v(2, &p1, &[], 30)];
@@ -1506,8 +1509,30 @@ fn restore_mode_ignores_the_graph() {
         },
         Containers::Known(&graph),
     );
-    assert_eq!(acted_ids(&plan), vec![1]);
-    assert_eq!(verdict(&plan, 2), &not_selected(Filter::TagSelection));
+    // The platform manifest comes back with its index (image-aware restore) …
+    assert_eq!(acted_ids(&plan), vec![1, 2]);
+    assert_eq!(
+        verdict(&plan, 2),
+        &Verdict::Act(ActReason::RestoredWith {
+            parent: "v1".into(),
+            relation: Relation::PlatformManifest,
+        })
+    );
+    // … but restoring a platform manifest alone never brings back its index.
+    let versions = plan.versions.clone();
+    let graph = Graph::build(&versions, &manifests);
+    let plan = plan_with(
+        Mode::Restore,
+        PackageType::Container,
+        versions,
+        &Policy {
+            tag_selection: TagSelection::Untagged,
+            ..Policy::default()
+        },
+        Containers::Known(&graph),
+    );
+    assert_eq!(acted_ids(&plan), vec![2]);
+    assert_eq!(verdict(&plan, 1), &not_selected(Filter::TagSelection));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1634,7 +1659,15 @@ fn build_package(raw: &[RawVersion], container: bool, id_shift: u64) -> Package 
                 .collect();
             let subject = r.subject.map(|s| s % n).filter(|&s| s != i).map(digest_of);
             if !children.is_empty() || subject.is_some() {
-                manifests.insert(digest_of(i), ManifestRefs { children, subject });
+                let is_index = !children.is_empty();
+                manifests.insert(
+                    digest_of(i),
+                    ManifestRefs {
+                        children,
+                        subject,
+                        is_index,
+                    },
+                );
             }
             if let Some(s) = r.signs.map(|s| s % n).filter(|&s| s != i) {
                 let tag = sig_tag(&digest_of(s));
@@ -2132,3 +2165,91 @@ fn min_versions_to_keep_counts_images_not_their_platform_manifests() {
 
 #[path = "plan_untag_tests.rs"]
 mod untag;
+// ---------------------------------------------------------------------------------------------
+// Image-aware restore
+// ---------------------------------------------------------------------------------------------
+
+/// A deleted version (restore-mode candidate).
+fn deleted(id: u64, name: &str, tags: &[&str]) -> Version {
+    Version {
+        deleted_at: Some(NOW - DAY),
+        ..v(id, name, tags, 5)
+    }
+}
+
+#[test]
+fn a_restored_index_brings_back_its_platform_manifests_and_signatures_unless_excluded() {
+    let (index, amd, arm, other) = (digest('1'), digest('2'), digest('3'), digest('4'));
+    let versions = vec![
+        deleted(1, &index, &["v1.2.0"]),
+        deleted(2, &amd, &[]),
+        deleted(3, &arm, &[]),
+        deleted(4, &digest('5'), &[&sig_tag(&index)]),
+        deleted(5, &digest('6'), &[&sig_tag(&arm)]),
+        deleted(6, &other, &[]),
+    ];
+    let manifests = HashMap::from([(index.clone(), index_of(&[&amd, &arm]))]);
+    let graph = Graph::build(&versions, &manifests);
+    let policy = Policy {
+        tags: globs("v1.2.0"),
+        exclude_versions: globs(&arm),
+        ..Policy::default()
+    };
+    let plan = plan_with(
+        Mode::Restore,
+        PackageType::Container,
+        versions,
+        &policy,
+        Containers::Known(&graph),
+    );
+    assert_eq!(acted_ids(&plan), vec![1, 2, 4]);
+    assert_eq!(
+        verdict(&plan, 2),
+        &Verdict::Act(ActReason::RestoredWith {
+            parent: "v1.2.0".into(),
+            relation: Relation::PlatformManifest,
+        })
+    );
+    assert!(verdict(&plan, 2)
+        .describe(Mode::Restore)
+        .contains("restored with v1.2.0"));
+    // The excluded platform manifest stays, and so does the signature only it reaches.
+    assert!(matches!(
+        verdict(&plan, 3),
+        Verdict::Keep(KeepReason::Excluded(_))
+    ));
+    assert!(!verdict(&plan, 5).is_act());
+    assert!(!verdict(&plan, 6).is_act());
+}
+
+#[test]
+fn manifests_read_after_a_restore_bring_back_what_they_reach_repeatedly() {
+    let (index, amd) = (digest('1'), digest('2'));
+    let versions = vec![
+        deleted(1, &index, &["v1"]),
+        deleted(2, &amd, &[]),
+        deleted(3, &digest('5'), &[&sig_tag(&amd)]),
+    ];
+    let policy = Policy {
+        tags: globs("v1"),
+        ..Policy::default()
+    };
+    // Nothing is known of the deleted index's manifest when planning.
+    let unknown = Graph::build(&versions, &HashMap::new());
+    let mut plan = plan_with(
+        Mode::Restore,
+        PackageType::Container,
+        versions,
+        &policy,
+        Containers::Known(&unknown),
+    );
+    assert_eq!(acted_ids(&plan), vec![1]);
+    // Once restored, its manifest names the platform manifest, whose signature follows.
+    let read = HashMap::from([(index.clone(), index_of(&[&amd]))]);
+    let graph = Graph::build(&plan.versions, &read);
+    let mut added = plan.restore_reached(&graph);
+    added.sort_unstable();
+    assert_eq!(added, vec![1, 2]);
+    assert_eq!(acted_ids(&plan), vec![1, 2, 3]);
+    assert!(plan.restore_reached(&graph).is_empty());
+}

@@ -1,8 +1,9 @@
 //! The OCI registry client for container packages: the token flow (a 401 challenge, then the
-//! registry's token endpoint with the GitHub token) and manifest reads, several at a time, each
-//! digest read at most once per run. Only what the reference graph needs comes back.
+//! registry's token endpoint with the GitHub token, once per package) and manifest reads, many at
+//! a time, each digest read at most once per run and not at all when the manifest cache knows it.
+//! A 404 `MANIFEST_UNKNOWN` is a ghost; a registry that keeps failing is given up for the package.
 
-use crate::client::Client;
+use crate::client::{Client, FailureBudget};
 use crate::graph::ManifestRefs;
 use crate::model::Version;
 use anyhow::{anyhow, bail, Context, Result};
@@ -10,7 +11,8 @@ use base64::Engine;
 use futures::stream::{self, StreamExt};
 use http::header::{ACCEPT, AUTHORIZATION};
 use http::StatusCode;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 pub mod push;
@@ -21,8 +23,8 @@ const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const OCI_ARTIFACT: &str = "application/vnd.oci.artifact.manifest.v1+json";
 
-/// Manifest reads at once, per package.
-const CONCURRENT_READS: usize = 8;
+/// Failed registry attempts (retries included) allowed per package before it is given up.
+pub const FAILURES_PER_PACKAGE: usize = 5;
 
 /// A manifest that could not be read: the digest and the cause.
 #[derive(Debug, Clone)]
@@ -31,20 +33,105 @@ pub struct Unreadable {
     pub cause: String,
 }
 
+/// What the registry has for a digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Known {
+    Manifest(ManifestRefs),
+    /// 404 `MANIFEST_UNKNOWN`.
+    Ghost,
+}
+
+/// What the manifests of one package's versions say.
+#[derive(Debug, Default)]
+pub struct PackageManifests {
+    /// By digest: what each listed version references (a ghost references nothing).
+    pub refs: HashMap<String, ManifestRefs>,
+    /// Listed versions whose manifest the registry does not have.
+    pub ghosts: HashSet<String>,
+    /// Indexes naming platform manifests that are neither listed nor readable: the index's
+    /// digest and the missing digests.
+    pub broken: Vec<(String, Vec<String>)>,
+}
+
 /// The registry's answer to `GET /v2/`: `None` when it needs no authorization, else the
 /// parameters of its `Bearer` challenge.
 type Challenge = Option<HashMap<String, String>>;
 
-/// Reads manifests; remembers every one it read in this run (by manifest URL), and each
-/// registry's challenge.
+/// Reads manifests; remembers every one it read in this run (by manifest URL), each registry's
+/// challenge and each repository's token, and what the manifest cache file held.
 #[derive(Default)]
 pub struct Registry {
-    read: Mutex<HashMap<String, ManifestRefs>>,
+    read: Mutex<HashMap<String, Known>>,
+    /// The manifest cache file's entries, by digest (manifests never change for a digest).
+    cache: HashMap<String, ManifestRefs>,
+    /// Digests the API listed in this run: the entries the cache file keeps.
+    listed: Mutex<HashSet<String>>,
     challenges: tokio::sync::Mutex<HashMap<String, Challenge>>,
+    authorizations: tokio::sync::Mutex<HashMap<String, Option<String>>>,
+    reads: AtomicUsize,
+    from_cache: AtomicUsize,
 }
 
 impl Registry {
-    /// The references of every version of a package, or the first manifest that failed.
+    /// A registry reader starting from the manifest cache's entries.
+    pub fn with_cache(cache: HashMap<String, ManifestRefs>) -> Registry {
+        Registry {
+            cache,
+            ..Registry::default()
+        }
+    }
+
+    /// Manifests read from the registry, and found in the cache, in this run.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.reads.load(Ordering::Relaxed),
+            self.from_cache.load(Ordering::Relaxed),
+        )
+    }
+
+    /// What the manifest cache knows of these versions, without asking the registry.
+    pub fn cached(&self, versions: &[Version]) -> HashMap<String, ManifestRefs> {
+        let known: HashMap<String, ManifestRefs> = versions
+            .iter()
+            .filter_map(|v| Some((v.name.clone(), self.cache.get(&v.name)?.clone())))
+            .collect();
+        self.from_cache.fetch_add(known.len(), Ordering::Relaxed);
+        known
+    }
+
+    /// Remembers that the API listed these versions (the cache keeps their entries).
+    pub fn note_listed<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        let mut listed = self.listed.lock().expect("registry lock");
+        listed.extend(names.into_iter().map(str::to_string));
+    }
+
+    /// What the manifest cache file holds after this run: every listed digest whose manifest
+    /// is known (ghosts are not kept: they may be pushed again).
+    pub fn cache_entries(&self) -> Vec<(String, ManifestRefs)> {
+        let listed = self.listed.lock().expect("registry lock");
+        let read = self.read.lock().expect("registry lock");
+        let mut entries: HashMap<&str, &ManifestRefs> = HashMap::new();
+        for (digest, refs) in &self.cache {
+            if listed.contains(digest) {
+                entries.insert(digest, refs);
+            }
+        }
+        for (url, known) in read.iter() {
+            let digest = url.rsplit('/').next().unwrap_or(url);
+            if let (Some(digest), Known::Manifest(refs)) = (listed.get(digest), known) {
+                entries.insert(digest, refs);
+            }
+        }
+        let mut entries: Vec<(String, ManifestRefs)> = entries
+            .into_iter()
+            .map(|(digest, refs)| (digest.to_string(), refs.clone()))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
+    /// The references of every version of a package, its ghosts and broken images, or the
+    /// first manifest that failed (after which the package is given up).
     pub async fn references(
         &self,
         client: &Client,
@@ -52,80 +139,189 @@ impl Registry {
         owner: &str,
         package: &str,
         versions: &[Version],
-    ) -> Result<HashMap<String, ManifestRefs>, Unreadable> {
-        let repository = format!("{}/{}", owner.to_lowercase(), package.to_lowercase());
-        let base = format!(
-            "{}/v2/{repository}/manifests",
-            registry_url.trim_end_matches('/')
-        );
-        let mut found = HashMap::new();
-        let mut missing = Vec::new();
-        {
-            let read = self.read.lock().expect("registry cache lock");
-            for version in versions {
-                match read.get(&format!("{base}/{}", version.name)) {
-                    Some(refs) => {
-                        found.insert(version.name.clone(), refs.clone());
-                    }
-                    None => missing.push(version.name.clone()),
+    ) -> Result<PackageManifests, Unreadable> {
+        let budget = FailureBudget::new(FAILURES_PER_PACKAGE);
+        let repository = Repository::new(registry_url, owner, package);
+        let digests: Vec<String> = versions.iter().map(|v| v.name.clone()).collect();
+        let known = self
+            .known(client, &repository, digests, true, &budget)
+            .await?;
+        let mut manifests = PackageManifests::default();
+        for (digest, known) in known {
+            match known {
+                Known::Manifest(refs) => {
+                    manifests.refs.insert(digest, refs);
+                }
+                Known::Ghost => {
+                    manifests
+                        .refs
+                        .insert(digest.clone(), ManifestRefs::default());
+                    manifests.ghosts.insert(digest);
                 }
             }
         }
-        missing.sort();
-        missing.dedup();
+        // Platform manifests an index names that are not listed: read them; those the registry
+        // does not have make the index a broken image.
+        let mut unlisted: Vec<String> = manifests
+            .refs
+            .values()
+            .filter(|refs| refs.is_index)
+            .flat_map(|refs| &refs.children)
+            .filter(|child| !manifests.refs.contains_key(*child))
+            .cloned()
+            .collect();
+        unlisted.sort();
+        unlisted.dedup();
+        if unlisted.is_empty() {
+            return Ok(manifests);
+        }
+        let children = self
+            .known(client, &repository, unlisted, false, &budget)
+            .await?;
+        let missing: HashSet<&String> = children
+            .iter()
+            .filter(|(_, known)| *known == Known::Ghost)
+            .map(|(digest, _)| digest)
+            .collect();
+        let mut broken: Vec<(String, Vec<String>)> = manifests
+            .refs
+            .iter()
+            .filter(|(_, refs)| refs.is_index)
+            .filter_map(|(digest, refs)| {
+                let gone: Vec<String> = refs
+                    .children
+                    .iter()
+                    .filter(|child| missing.contains(child))
+                    .cloned()
+                    .collect();
+                (!gone.is_empty()).then(|| (digest.clone(), gone))
+            })
+            .collect();
+        broken.sort();
+        manifests.broken = broken;
+        Ok(manifests)
+    }
+
+    /// What the manifests of versions just restored reference (they are served again). A
+    /// manifest that cannot be read is left out, with its cause.
+    pub async fn restored(
+        &self,
+        client: &Client,
+        registry_url: &str,
+        owner: &str,
+        package: &str,
+        digests: Vec<String>,
+    ) -> Result<HashMap<String, ManifestRefs>, Unreadable> {
+        let budget = FailureBudget::new(FAILURES_PER_PACKAGE);
+        let repository = Repository::new(registry_url, owner, package);
+        // A restored version may have been asked for (and been unknown) while it was deleted.
+        {
+            let mut read = self.read.lock().expect("registry lock");
+            for digest in &digests {
+                if read.get(&repository.url(digest)) == Some(&Known::Ghost) {
+                    read.remove(&repository.url(digest));
+                }
+            }
+        }
+        let known = self
+            .known(client, &repository, digests, true, &budget)
+            .await?;
+        Ok(known
+            .into_iter()
+            .filter_map(|(digest, known)| match known {
+                Known::Manifest(refs) => Some((digest, refs)),
+                Known::Ghost => None,
+            })
+            .collect())
+    }
+
+    /// What the registry has for each digest: from this run's reads, the cache file (for listed
+    /// versions: an unlisted digest may be gone since), or the registry (the first read alone,
+    /// then many at once; the first failure ends the reading). Listed digests are counted.
+    async fn known(
+        &self,
+        client: &Client,
+        repository: &Repository,
+        mut digests: Vec<String>,
+        listed: bool,
+        budget: &FailureBudget,
+    ) -> Result<Vec<(String, Known)>, Unreadable> {
+        digests.sort();
+        digests.dedup();
+        let mut found = Vec::with_capacity(digests.len());
+        let mut missing = Vec::new();
+        {
+            let read = self.read.lock().expect("registry lock");
+            for digest in digests {
+                if let Some(known) = read.get(&repository.url(&digest)) {
+                    found.push((digest, known.clone()));
+                } else if let Some(refs) = self.cache.get(&digest).filter(|_| listed) {
+                    self.from_cache.fetch_add(1, Ordering::Relaxed);
+                    found.push((digest, Known::Manifest(refs.clone())));
+                } else {
+                    missing.push(digest);
+                }
+            }
+        }
         let Some(first) = missing.first().cloned() else {
             return Ok(found);
         };
-        // One challenge per registry and run (`GET /v2/`), one token per package: no manifest
-        // is asked for twice.
-        let challenge = {
-            let mut challenges = self.challenges.lock().await;
-            match challenges.get(registry_url) {
-                Some(known) => Ok(known.clone()),
-                None => challenge(client, registry_url).await.inspect(|fresh| {
-                    challenges.insert(registry_url.to_string(), fresh.clone());
-                }),
-            }
+        let unreadable = |digest: &str, error: anyhow::Error| Unreadable {
+            digest: digest.to_string(),
+            cause: format!("{error:#}"),
         };
-        let authorization = match challenge {
-            Ok(challenge) => authorize(client, registry_url, challenge.as_ref(), &repository).await,
-            Err(error) => Err(error),
-        };
-        let authorization = match authorization {
-            Ok(authorization) => authorization,
-            Err(error) => {
-                return Err(Unreadable {
-                    digest: first,
-                    cause: format!("{error:#}"),
-                })
-            }
-        };
-        let results: Vec<(String, Result<ManifestRefs>)> = stream::iter(missing)
-            .map(|digest| {
-                let url = format!("{base}/{digest}");
-                let authorization = authorization.clone();
-                async move {
-                    let refs = read_manifest(client, &url, authorization.as_deref()).await;
-                    (digest, refs)
+        let authorization = self
+            .authorization(client, repository, budget)
+            .await
+            .map_err(|error| unreadable(&first, error))?;
+        let stop = AtomicBool::new(false);
+        let read_one = |digest: String| {
+            let url = repository.url(&digest);
+            let (authorization, stop) = (authorization.as_deref(), &stop);
+            async move {
+                if stop.load(Ordering::Relaxed) || budget.is_spent() {
+                    return (digest, None);
                 }
-            })
-            .buffer_unordered(CONCURRENT_READS)
-            .collect()
-            .await;
-        let mut read = self.read.lock().expect("registry cache lock");
+                let known = read_manifest(client, &url, authorization, budget).await;
+                if known.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                (digest, Some(known))
+            }
+        };
+        let mut rest = missing.into_iter();
+        let first_read = read_one(rest.next().expect("one is missing")).await;
+        let mut results = vec![first_read];
+        if matches!(results[0].1, Some(Ok(_))) {
+            let others: Vec<_> = stream::iter(rest)
+                .map(read_one)
+                .buffer_unordered(client.registry_in_flight())
+                .collect()
+                .await;
+            results.extend(others);
+        }
+        let mut read = self.read.lock().expect("registry lock");
         let mut failure = None;
-        for (digest, refs) in results {
-            match refs {
-                Ok(refs) => {
-                    read.insert(format!("{base}/{digest}"), refs.clone());
-                    found.insert(digest, refs);
+        for (digest, known) in results {
+            match known {
+                Some(Ok(known)) => {
+                    if listed {
+                        self.reads.fetch_add(1, Ordering::Relaxed);
+                    }
+                    read.insert(repository.url(&digest), known.clone());
+                    found.push((digest, known));
                 }
-                Err(error) => {
-                    failure.get_or_insert(Unreadable {
-                        digest,
-                        cause: format!("{error:#}"),
-                    });
+                Some(Err(error)) if failure.is_none() => {
+                    let error = if budget.is_spent() {
+                        error.context(format!(
+                            "the registry failed {FAILURES_PER_PACKAGE} times for this package: it is given up for this run"
+                        ))
+                    } else {
+                        error
+                    };
+                    failure = Some(unreadable(&digest, error));
                 }
+                Some(Err(_)) | None => {}
             }
         }
         match failure {
@@ -133,14 +329,78 @@ impl Registry {
             None => Ok(found),
         }
     }
+
+    /// The `Authorization` header for a repository: one token per repository and run.
+    async fn authorization(
+        &self,
+        client: &Client,
+        repository: &Repository,
+        budget: &FailureBudget,
+    ) -> Result<Option<String>> {
+        let mut authorizations = self.authorizations.lock().await;
+        if let Some(known) = authorizations.get(&repository.base) {
+            return Ok(known.clone());
+        }
+        // One challenge per registry and run (`GET /v2/`).
+        let challenge = {
+            let mut challenges = self.challenges.lock().await;
+            match challenges.get(&repository.registry_url) {
+                Some(known) => known.clone(),
+                None => {
+                    let fresh = challenge(client, &repository.registry_url, Some(budget)).await?;
+                    challenges.insert(repository.registry_url.clone(), fresh.clone());
+                    fresh
+                }
+            }
+        };
+        let authorization = authorize(
+            client,
+            &repository.registry_url,
+            challenge.as_ref(),
+            &repository.name,
+            budget,
+        )
+        .await?;
+        authorizations.insert(repository.base.clone(), authorization.clone());
+        Ok(authorization)
+    }
+}
+
+/// A package's repository on a registry.
+struct Repository {
+    registry_url: String,
+    /// `owner/package`, lower case.
+    name: String,
+    /// `{registry}/v2/{name}/manifests`.
+    base: String,
+}
+
+impl Repository {
+    fn new(registry_url: &str, owner: &str, package: &str) -> Repository {
+        let name = format!("{}/{}", owner.to_lowercase(), package.to_lowercase());
+        let base = format!("{}/v2/{name}/manifests", registry_url.trim_end_matches('/'));
+        Repository {
+            registry_url: registry_url.to_string(),
+            name,
+            base,
+        }
+    }
+
+    fn url(&self, digest: &str) -> String {
+        format!("{}/{digest}", self.base)
+    }
 }
 
 /// Asks `GET /v2/` without credentials: `None` when the registry needs no authorization, else
-/// its `Bearer` challenge.
-async fn challenge(client: &Client, registry_url: &str) -> Result<Challenge> {
+/// its `Bearer` challenge. Failed attempts spend `budget`, when given.
+async fn challenge(
+    client: &Client,
+    registry_url: &str,
+    budget: Option<&FailureBudget>,
+) -> Result<Challenge> {
     let url = format!("{}/v2/", registry_url.trim_end_matches('/'));
     let answer = client
-        .get_registry(&url, Vec::new())
+        .get_registry(&url, Vec::new(), budget)
         .await
         .context("the registry did not answer")?;
     if answer.status != StatusCode::UNAUTHORIZED {
@@ -166,17 +426,28 @@ async fn authorize(
     registry_url: &str,
     challenge: Option<&HashMap<String, String>>,
     repository: &str,
+    budget: &FailureBudget,
 ) -> Result<Option<String>> {
-    authorize_for(client, registry_url, challenge, repository, "pull").await
+    authorize_for(
+        client,
+        registry_url,
+        challenge,
+        repository,
+        "pull",
+        Some(budget),
+    )
+    .await
 }
 
-/// As [`authorize`], for `actions` (`pull`, or `pull,push`) on `repository`.
+/// As [`authorize`], for `actions` (`pull`, or `pull,push`) on `repository`; failed attempts
+/// spend `budget`, when given.
 async fn authorize_for(
     client: &Client,
     registry_url: &str,
     challenge: Option<&HashMap<String, String>>,
     repository: &str,
     actions: &str,
+    budget: Option<&FailureBudget>,
 ) -> Result<Option<String>> {
     let Some(params) = challenge else {
         return Ok(None);
@@ -196,7 +467,11 @@ async fn authorize_for(
     let basic = base64::engine::general_purpose::STANDARD
         .encode(format!("package-retention:{}", client.token()));
     let answer = client
-        .get_registry(&token_url, vec![(AUTHORIZATION, format!("Basic {basic}"))])
+        .get_registry(
+            &token_url,
+            vec![(AUTHORIZATION, format!("Basic {basic}"))],
+            budget,
+        )
         .await
         .context("the registry's token endpoint did not answer")?;
     if !answer.is_success() {
@@ -245,16 +520,33 @@ fn parse_challenge(challenge: &str) -> Option<HashMap<String, String>> {
     Some(params)
 }
 
+/// Whether an OCI error body carries this code (`{"errors":[{"code":…}]}`).
+fn has_error_code(body: &[u8], code: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Error>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Error {
+        code: String,
+    }
+    serde_json::from_slice::<Errors>(body).is_ok_and(|e| e.errors.iter().any(|e| e.code == code))
+}
+
 async fn read_manifest(
     client: &Client,
     url: &str,
     authorization: Option<&str>,
-) -> Result<ManifestRefs> {
+    budget: &FailureBudget,
+) -> Result<Known> {
     let mut headers = vec![(ACCEPT, accept())];
     if let Some(authorization) = authorization {
         headers.push((AUTHORIZATION, authorization.to_string()));
     }
-    let answer = client.get_registry(url, headers).await?;
+    let answer = client.get_registry(url, headers, Some(budget)).await?;
+    if answer.status == StatusCode::NOT_FOUND && has_error_code(&answer.body, "MANIFEST_UNKNOWN") {
+        return Ok(Known::Ghost);
+    }
     if answer.status != StatusCode::OK {
         bail!(
             "the registry answered {} {}",
@@ -262,6 +554,10 @@ async fn read_manifest(
             answer.message()
         );
     }
+    parse_manifest(&answer).map(Known::Manifest)
+}
+
+fn parse_manifest(answer: &crate::client::Answer) -> Result<ManifestRefs> {
     #[derive(serde::Deserialize)]
     struct Descriptor {
         digest: String,
@@ -285,10 +581,12 @@ async fn read_manifest(
         OCI_INDEX | DOCKER_LIST => Ok(ManifestRefs {
             children: manifest.manifests.into_iter().map(|d| d.digest).collect(),
             subject: manifest.subject.map(|d| d.digest),
+            is_index: true,
         }),
         OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => Ok(ManifestRefs {
             children: Vec::new(),
             subject: manifest.subject.map(|d| d.digest),
+            is_index: false,
         }),
         other => bail!("unknown manifest media type {other:?}"),
     }
@@ -307,5 +605,16 @@ mod tests {
         assert_eq!(params["realm"], "https://ghcr.io/token");
         assert_eq!(params["scope"], "repository:acme/app:pull");
         assert!(parse_challenge("Basic realm=\"x\"").is_none());
+    }
+
+    #[test]
+    fn only_manifest_unknown_makes_a_ghost() {
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+        assert!(has_error_code(body, "MANIFEST_UNKNOWN"));
+        assert!(!has_error_code(
+            br#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#,
+            "MANIFEST_UNKNOWN"
+        ));
+        assert!(!has_error_code(b"not found", "MANIFEST_UNKNOWN"));
     }
 }

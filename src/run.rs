@@ -12,6 +12,7 @@ use crate::plan::{self, Containers, Cost, DeferReason, Mode, PackagePlan, PlanIn
 use crate::policy::Policy;
 use crate::registry::Registry;
 use crate::untag::{self, Removal};
+use crate::{graph::ManifestRefs, manifest_cache};
 use anyhow::{Context, Result};
 use futures::future::join_all;
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +54,19 @@ pub struct PackageResult {
     pub warnings: Vec<String>,
     /// The inputs that selected the versions the plan acts on (`tags`, `older-than`…).
     pub selected_by: Vec<&'static str>,
+    /// Containers: ids of the versions whose manifest the registry does not have (ghosts).
+    pub ghosts: Vec<u64>,
+    /// Containers: indexes naming platform manifests that are neither listed nor readable.
+    pub broken_images: Vec<BrokenImage>,
+}
+
+/// An index whose platform manifests are not all there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenImage {
+    pub id: u64,
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub missing: Vec<String>,
 }
 
 impl PackageResult {
@@ -72,6 +86,8 @@ impl PackageResult {
             problem: None,
             warnings: Vec::new(),
             selected_by: rule.policy.selecting_inputs(),
+            ghosts: Vec::new(),
+            broken_images: Vec::new(),
         }
     }
 }
@@ -88,6 +104,9 @@ pub struct RunReport {
     /// The primary budget read before writing, when GitHub has one.
     pub budget_remaining: Option<usize>,
     pub counters: Counters,
+    /// Container manifests read from the registry and found in the `manifest-cache`, when any
+    /// were needed or the cache is set.
+    pub manifests: Option<(usize, usize)>,
 }
 
 /// Plans against an exported versions file: no token, no network.
@@ -162,6 +181,7 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         notes: Vec::new(),
         budget_remaining: None,
         counters: Counters::default(),
+        manifests: None,
     })
 }
 
@@ -215,7 +235,14 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         }
     }
 
-    let registry = Registry::default();
+    let registry = match &settings.manifest_cache {
+        Some(path) => {
+            let (entries, warning) = manifest_cache::load(path);
+            warnings.extend(warning);
+            Registry::with_cache(entries)
+        }
+        None => Registry::default(),
+    };
     let mut packages: Vec<PackageResult> =
         join_all(targets.iter().map(|(index, namespace, name)| {
             gather(
@@ -298,7 +325,25 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             packages[p].problem = Some(refused_problem(&packages[p], &path));
         }
         remove_tags(&client, &registry, settings, &targets, &mut packages).await;
+        if settings.mode == Mode::Restore {
+            for (package, (index, namespace, _)) in packages.iter_mut().zip(&targets) {
+                let rule = &settings.rules[*index];
+                if package.package_type == PackageType::Container {
+                    restore_images(&client, &registry, rule, namespace, package, concurrency).await;
+                }
+            }
+        }
     }
+    if let Some(path) = &settings.manifest_cache {
+        if let Err(error) = manifest_cache::save(path, &registry.cache_entries()) {
+            warnings.push(format!(
+                "manifest-cache: {error:#}; the next run reads every manifest again"
+            ));
+        }
+    }
+    let (read, from_cache) = registry.counts();
+    let manifests =
+        (read + from_cache > 0 || settings.manifest_cache.is_some()).then_some((read, from_cache));
     Ok(RunReport {
         mode: settings.mode,
         dry_run: settings.dry_run,
@@ -308,6 +353,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         notes,
         budget_remaining,
         counters: client.counters,
+        manifests,
     })
 }
 
@@ -406,6 +452,76 @@ async fn remove_tags(
     }
 }
 
+/// Restore mode, after the planned restores: reads the manifest of every container version
+/// restored (served again now) and restores the deleted versions it reaches, repeatedly.
+async fn restore_images(
+    client: &Client,
+    registry: &Registry,
+    rule: &Rule,
+    namespace: &Namespace,
+    package: &mut PackageResult,
+    concurrency: usize,
+) {
+    let Some(plan) = package.plan.as_mut() else {
+        return;
+    };
+    let mut refs: HashMap<String, ManifestRefs> = HashMap::new();
+    let mut read = vec![false; plan.versions.len()];
+    loop {
+        let restored: Vec<usize> = (0..plan.versions.len())
+            .filter(|&i| !read[i] && package.outcomes[i] == Some(Outcome::Done))
+            .collect();
+        if restored.is_empty() {
+            return;
+        }
+        let digests = restored.iter().map(|&i| plan.versions[i].name.clone());
+        for &i in &restored {
+            read[i] = true;
+        }
+        match registry
+            .restored(
+                client,
+                &rule.registry_url,
+                &rule.owner,
+                &package.name,
+                digests.collect(),
+            )
+            .await
+        {
+            Ok(found) => refs.extend(found),
+            Err(unreadable) => {
+                package.warnings.push(format!(
+                    "manifest {} of container package `{}` could not be read after its restore ({}): the deleted versions it references were not restored; restore them by id",
+                    unreadable.digest, package.name, unreadable.cause
+                ));
+                return;
+            }
+        }
+        let graph = Graph::build(&plan.versions, &refs);
+        let added = plan.restore_reached(&graph);
+        if added.is_empty() {
+            return;
+        }
+        let jobs: Vec<Job> = added
+            .iter()
+            .map(|&i| Job {
+                action: Action::Restore,
+                path: namespace.version_path(
+                    package.package_type,
+                    &package.name,
+                    plan.versions[i].id,
+                ),
+                depth: 0,
+                package: 0,
+            })
+            .collect();
+        let executed = execute::execute(client, &jobs, concurrency).await;
+        for (i, outcome) in added.into_iter().zip(executed.outcomes) {
+            package.outcomes[i] = Some(outcome);
+        }
+    }
+}
+
 /// A warning per rule whose `version-ids` name ids that none of its packages has among its
 /// candidates (active versions to delete, deleted versions to restore).
 fn unmatched_version_ids(
@@ -496,7 +612,12 @@ async fn gather_into(
         },
         Mode::Restore => match list("deleted").await? {
             Some(versions) => {
-                result.active_before = list("active").await?.map(|v| v.len());
+                let active = list("active").await?;
+                if kind == PackageType::Container {
+                    let active = active.iter().flatten().map(|v| v.name.as_str());
+                    registry.note_listed(active.chain(versions.iter().map(|v| v.name.as_str())));
+                }
+                result.active_before = active.map(|v| v.len());
                 versions
             }
             None if settings.dry_run => {
@@ -547,6 +668,20 @@ async fn gather_into(
             containers,
         })
     };
+    if kind == PackageType::Container && settings.mode == Mode::Restore {
+        // Deleted versions' manifests are not served: their tags, and what the manifest cache
+        // knows, tell what comes back with them (the real run reads each restored manifest).
+        let graph = Graph::build(&candidates, &registry.cached(&candidates));
+        result.plan = Some(plan_with(
+            Containers::Known(&graph),
+            candidates,
+            &rule.policy,
+        ));
+        return Ok(());
+    }
+    if kind == PackageType::Container {
+        registry.note_listed(candidates.iter().map(|v| v.name.as_str()));
+    }
     // Deleting the whole package takes along versions the listing may have missed: it is done
     // only when GitHub's own count agrees with the listing; otherwise version by version.
     let version_by_version = Policy {
@@ -576,12 +711,34 @@ async fn gather_into(
         return Ok(());
     }
     let versions = first.versions;
-    let refs = registry
+    let manifests = registry
         .references(client, &rule.registry_url, &rule.owner, &name, &versions)
         .await;
-    result.plan = Some(match refs {
-        Ok(refs) => {
-            let graph = Graph::build(&versions, &refs);
+    result.plan = Some(match manifests {
+        Ok(manifests) => {
+            let graph = Graph::build(&versions, &manifests.refs);
+            result.ghosts = versions
+                .iter()
+                .filter(|v| manifests.ghosts.contains(&v.name))
+                .map(|v| v.id)
+                .collect();
+            for (digest, missing) in manifests.broken {
+                let Some(index) = versions.iter().find(|v| v.name == digest) else {
+                    continue;
+                };
+                result.warnings.push(format!(
+                    "broken image in container package `{name}`: index {} ({}) names platform manifests that are neither versions nor in the registry: {}",
+                    index.name,
+                    if index.tags.is_empty() { "untagged".to_string() } else { index.tags.join(", ") },
+                    missing.join(", ")
+                ));
+                result.broken_images.push(BrokenImage {
+                    id: index.id,
+                    digest,
+                    tags: index.tags.clone(),
+                    missing,
+                });
+            }
             let mut plan = plan_with(Containers::Known(&graph), versions, &rule.policy);
             if plan.delete_package {
                 if let Err(reason) =

@@ -399,8 +399,24 @@ fn restore_by_tag_glob_where_exclude_tags_wins() {
         assert!(!active(&after, id), "{id} must stay deleted");
     }
     assert_eq!(fake.count("POST", "/restore"), 2);
-    // Restore mode reads no manifests: nothing is deleted, so no graph is needed.
-    assert!(!fake.requests().iter().any(|r| r.registry));
+    // Restore mode reads only the manifests of what it restored, once each, after the restore
+    // (image-aware restore: the manifest is served again then).
+    let requests = fake.requests();
+    let mut manifests: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.registry && r.path.contains("/manifests/"))
+        .map(|r| &r.path[r.path.len() - 71..])
+        .collect();
+    manifests.sort_unstable();
+    let mut expected = vec![digest(101), digest(102)];
+    expected.sort_unstable();
+    assert_eq!(manifests, expected);
+    let last_restore = requests.iter().rposition(|r| r.path.ends_with("/restore"));
+    let first_manifest = requests.iter().position(|r| r.path.contains("/manifests/"));
+    assert!(
+        first_manifest > last_restore,
+        "manifests are read after the restores"
+    );
 }
 
 #[test]

@@ -123,7 +123,7 @@ async fn known_challenge(
     if let Some(known) = challenges.get(registry_url) {
         return Ok(known.clone());
     }
-    let fresh = challenge(client, registry_url).await?;
+    let fresh = challenge(client, registry_url, None).await?;
     challenges.insert(registry_url.to_string(), fresh.clone());
     Ok(fresh)
 }
@@ -158,6 +158,7 @@ impl<'a> PushSession<'a> {
             challenge.as_ref(),
             &repository,
             "pull,push",
+            None,
         )
         .await
         .map_err(|e| PushFailure::unanswered("a push token", e))?;

@@ -48,12 +48,12 @@ impl Tally<'_> {
                         Fate::Untagged if self.report.dry_run => "would untag",
                         Fate::Untagged => "untag",
                     };
+                    let reason = entry.shown_reason(self.report.mode, self.report.dry_run);
                     log.line(&format!(
-                        "{action:<14} {:>12}  {:<24} {:<30} {}",
+                        "{action:<14} {:>12}  {:<24} {:<30} {reason}",
                         entry.version.id,
                         short_name(&entry.version.name),
                         entry.version.tags.join(","),
-                        entry.reason(self.report.mode)
                     ));
                 }
                 if hidden > 0 {
@@ -117,6 +117,11 @@ impl Tally<'_> {
                 load(&c.registry),
                 load(&c.rate_limited),
                 load(&c.retried)
+            ));
+        }
+        if let Some((read, from_cache)) = self.report.manifests {
+            log.line(&format!(
+                "Container manifests: {read} read, {from_cache} from cache"
             ));
         }
         log

@@ -58,7 +58,31 @@ impl Entry<'_> {
         if self.already_gone {
             reason.push_str("; it was already gone (404)");
         }
+        if self.package.ghosts.contains(&self.version.id) {
+            reason.push_str("; a ghost: the registry has no manifest for it");
+        }
         reason
+    }
+
+    /// The reason as shown: in a dry run, what comes back with an image "would be restored
+    /// with" it.
+    fn shown_reason(&self, mode: Mode, dry_run: bool) -> String {
+        let reason = self.reason(mode);
+        if dry_run && self.came_back_with_image() {
+            format!("would be {reason}")
+        } else {
+            reason
+        }
+    }
+
+    /// Restore mode: it comes back with an image being restored.
+    fn came_back_with_image(&self) -> bool {
+        self.decision.is_some_and(|d| {
+            matches!(
+                d.verdict,
+                Verdict::Act(crate::plan::ActReason::RestoredWith { .. })
+            )
+        })
     }
 
     fn went_with_parent(&self) -> bool {

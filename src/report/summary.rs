@@ -52,8 +52,96 @@ pub struct SummaryContext<'a> {
 
 /// Charts drawn at most: the first packages of the run.
 const MAX_CHARTS: usize = 20;
+/// Ghosts and broken images listed per package before the rest are counted.
+const LISTED: usize = 20;
 
 impl Tally<'_> {
+    /// Per container package: its ghosts, and in restore mode what came back with an image.
+    fn image_lines(&self) -> String {
+        let report = self.report;
+        let mut lines = String::new();
+        for package in &report.packages {
+            if !package.ghosts.is_empty() {
+                let plan = package.plan.as_ref();
+                let names: Vec<String> = package
+                    .ghosts
+                    .iter()
+                    .take(LISTED)
+                    .filter_map(|id| plan?.versions.iter().find(|v| v.id == *id))
+                    .map(|v| format!("{} ({})", markdown::code(&short_name(&v.name)), v.id))
+                    .collect();
+                let more = package.ghosts.len().saturating_sub(LISTED);
+                let _ = writeln!(
+                    lines,
+                    "- {}: {} ghost{} (listed, but the registry has no manifest: {} nothing, selected like any version): {}{}",
+                    markdown::code(&package.name),
+                    package.ghosts.len(),
+                    if package.ghosts.len() == 1 { "" } else { "s" },
+                    if package.ghosts.len() == 1 { "it references" } else { "they reference" },
+                    names.join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() }
+                );
+            }
+            let came_back = self
+                .entries
+                .iter()
+                .filter(|e| {
+                    std::ptr::eq(e.package, package)
+                        && e.fate == Fate::Changed
+                        && e.came_back_with_image()
+                })
+                .count();
+            if came_back > 0 {
+                let _ = writeln!(
+                    lines,
+                    "- {}: {came_back} versions {} with the image they belong to (platform manifests, signatures, attestations)",
+                    markdown::code(&package.name),
+                    if report.dry_run { "would be restored" } else { "were restored" }
+                );
+            }
+        }
+        lines
+    }
+
+    /// The "Broken images" table: indexes naming platform manifests that are neither versions
+    /// nor in the registry.
+    fn broken_images(&self) -> String {
+        let broken: Vec<_> = self
+            .report
+            .packages
+            .iter()
+            .flat_map(|p| p.broken_images.iter().map(move |b| (p, b)))
+            .collect();
+        if broken.is_empty() {
+            return String::new();
+        }
+        let mut table =
+            String::from("| package | index | tags | missing digests |\n|---|---|---|---|\n");
+        for (package, image) in broken.iter().take(LISTED * 5) {
+            let tags: Vec<String> = image.tags.iter().map(|t| markdown::code(t)).collect();
+            let missing: Vec<String> = image.missing.iter().map(|d| markdown::code(d)).collect();
+            let _ = writeln!(
+                table,
+                "| {} | {} ({}) | {} | {} |",
+                markdown::code(&package.name),
+                markdown::code(&short_name(&image.digest)),
+                image.id,
+                tags.join(", "),
+                missing.join(", ")
+            );
+        }
+        if broken.len() > LISTED * 5 {
+            let _ = writeln!(
+                table,
+                "\n… and {} more (see the warnings in the log)",
+                broken.len() - LISTED * 5
+            );
+        }
+        format!(
+            "\n### Broken images\n\nThese indexes name platform manifests that are neither versions nor in the registry (an interrupted push, an old clean-up): the images cannot be pulled whole. Nothing more is deleted because of them; push the image again, or delete it.\n\n{table}"
+        )
+    }
+
     /// The job summary.
     pub fn summary(&self, context: &SummaryContext) -> String {
         const LIMIT: usize = 1024 * 1024 - 4096;
@@ -146,12 +234,20 @@ impl Tally<'_> {
                 );
             }
         }
+        images.push_str(&self.image_lines());
         if !images.is_empty() {
             let _ = write!(out, "\nContainer images:\n{images}");
         }
         if context.charts {
             out.push_str(&self.charts());
         }
+        if let Some((read, from_cache)) = report.manifests {
+            let _ = writeln!(
+                out,
+                "\nContainer manifests: {read} read, {from_cache} from cache."
+            );
+        }
+        out.push_str(&self.broken_images());
         let deferred = self.count(Fate::Deferred);
         if deferred > 0 {
             let _ = writeln!(
@@ -267,7 +363,7 @@ impl Tally<'_> {
                     markdown::code(&short_name(&entry.version.name)),
                     markdown::code(&entry.version.tags.join(", ")),
                     age(now - entry.version.created_at),
-                    markdown::text(&entry.reason(report.mode)),
+                    markdown::text(&entry.shown_reason(report.mode, report.dry_run)),
                 );
             }
             if cut > 0 {

@@ -43,7 +43,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-pub const INPUT_DEFAULTS: [(&str, &str); 28] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 29] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),
@@ -72,6 +72,7 @@ pub const INPUT_DEFAULTS: [(&str, &str); 28] = [
     ("report-file", ""),
     ("untag", "false"),
     ("repository", ""),
+    ("manifest-cache", ""),
 ];
 
 /// How long a run may take before the harness kills it and fails the test.

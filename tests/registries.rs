@@ -1,0 +1,432 @@
+//! End-to-end: registries as they are in the field. Ghosts (listed versions whose manifest is
+//! unknown), broken images, a dead registry given up after a few failures, image-aware restore,
+//! and the `manifest-cache` file between runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Run, RunResult, OWNER, TOKEN};
+use fake_github::{days, digest, Config, FakeGithub, Manifest, Package, ScriptedFault, World};
+
+fn world() -> World {
+    World::new().org(OWNER).user("alice").token(TOKEN, "alice")
+}
+
+fn package(fake: &FakeGithub, name: &str) -> Package {
+    fake.world()
+        .package(OWNER, "container", name)
+        .unwrap_or_else(|| panic!("package {name} is in the fake"))
+        .clone()
+}
+
+fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
+    ids.sort_unstable();
+    ids
+}
+
+fn short(digest: &str) -> &str {
+    &digest[..19]
+}
+
+/// Manifest GETs the registry answered for package `name`.
+fn manifest_gets(fake: &FakeGithub, name: &str) -> usize {
+    let prefix = format!("/v2/{OWNER}/{name}/manifests/");
+    fake.requests()
+        .iter()
+        .filter(|r| r.registry && r.path.starts_with(&prefix))
+        .count()
+}
+
+fn run(fake: &FakeGithub, inputs: &[(&str, &str)]) -> RunResult {
+    let mut run = Run::new(fake);
+    for (name, value) in inputs {
+        run = run.input(name, value);
+    }
+    let result = run.run();
+    result.assert_success();
+    result
+}
+
+#[test]
+fn a_ghost_goes_with_the_orphans_while_a_kept_image_keeps_its_platform_manifests() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let children = vec![
+        app.add_version(&digest(2), &[], days(40)).id,
+        app.add_version(&digest(3), &[], days(40)).id,
+    ];
+    let index = app
+        .add_version(&digest(1), &["v1.0.0"], days(40))
+        .with_manifest(Manifest::index(&[digest(2), digest(3)]))
+        .id;
+    let ghost = app
+        .add_version(&digest(4), &[], days(35))
+        .with_manifest(Manifest::Ghost)
+        .id;
+    let orphans = vec![
+        app.add_version(&digest(5), &[], days(40)).id,
+        app.add_version(&digest(6), &[], days(20)).id,
+    ];
+    let fake = FakeGithub::start(world);
+
+    let result = run(&fake, &[("packages", "app"), ("tag-selection", "untagged")]);
+
+    let app = package(&fake, "app");
+    let mut gone = orphans.clone();
+    gone.push(ghost);
+    assert_eq!(app.deleted_ids(), sorted(gone.clone()), "{}", result.logs());
+    assert_eq!(app.active_ids(), sorted([children, vec![index]].concat()));
+    assert_eq!(sorted(result.output_ids("version-ids")), sorted(gone));
+    assert_eq!(result.output_count("failed-count"), 0);
+    assert!(
+        result.annotations("warning").is_empty(),
+        "{}",
+        result.logs()
+    );
+    let ghost_line = result
+        .summary
+        .lines()
+        .find(|l| l.contains("ghost"))
+        .unwrap_or_else(|| panic!("the summary names the ghost:\n{}", result.summary));
+    assert!(ghost_line.contains(short(&digest(4))), "{ghost_line}");
+}
+
+#[test]
+fn a_broken_index_is_reported_and_nothing_more_is_deleted_for_it() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let present = app.add_version(&digest(2), &[], days(40)).id;
+    let index = app
+        .add_version(&digest(1), &["v2.0.0"], days(40))
+        .with_manifest(Manifest::index(&[digest(2), digest(3)]))
+        .id;
+    // The platform manifest digest(3) was deleted by an old clean-up.
+    let deleted = app
+        .add_version(&digest(3), &[], days(40))
+        .deleted_ago(days(10))
+        .id;
+    let orphan = app.add_version(&digest(5), &[], days(40)).id;
+    let fake = FakeGithub::start(world);
+
+    let result = run(&fake, &[("packages", "app"), ("tag-selection", "untagged")]);
+
+    let app = package(&fake, "app");
+    assert_eq!(
+        app.deleted_ids(),
+        sorted(vec![deleted, orphan]),
+        "{}",
+        result.logs()
+    );
+    assert_eq!(app.active_ids(), sorted(vec![present, index]));
+    let warnings = result.annotations("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&digest(1)) && w.contains(&digest(3)) && w.contains("v2.0.0")),
+        "{warnings:#?}"
+    );
+    let section = result
+        .summary
+        .split_once("Broken images")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("a Broken images section:\n{}", result.summary));
+    let row = section
+        .lines()
+        .find(|l| l.contains("v2.0.0"))
+        .unwrap_or_else(|| panic!("a row for v2.0.0:\n{section}"));
+    assert!(row.contains("app") && row.contains(&digest(3)), "{row}");
+    assert!(!row.contains(&digest(2)), "only the missing digest: {row}");
+}
+
+#[test]
+fn a_dead_registry_is_given_up_after_a_few_failures_and_the_other_package_is_cleaned() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let mut app_ids = Vec::new();
+    for n in 0..79 {
+        app_ids.push(app.add_version(&digest(100 + n), &[], days(40)).id);
+    }
+    app_ids.push(app.add_version(&digest(1), &["latest"], days(1)).id);
+    let web = world.add_package(OWNER, "container", "web");
+    let web_orphan = web.add_version(&digest(50), &[], days(40)).id;
+    web.add_version(&digest(51), &["latest"], days(1));
+    let config = Config {
+        scripted: vec![ScriptedFault::respond(
+            Some("GET"),
+            "/v2/acme/app/manifests/",
+            0,
+            500,
+            "registry down",
+        )],
+        ..Config::default()
+    };
+    let fake = FakeGithub::start_with(world, config);
+
+    let result = run(
+        &fake,
+        &[("packages", "app, web"), ("tag-selection", "untagged")],
+    );
+
+    assert_eq!(package(&fake, "app").active_ids(), sorted(app_ids));
+    assert_eq!(fake.count("DELETE", "/container/app/"), 0);
+    assert_eq!(package(&fake, "web").deleted_ids(), vec![web_orphan]);
+    let registry_requests = fake.requests().iter().filter(|r| r.registry).count();
+    let app_requests = manifest_gets(&fake, "app");
+    assert!(
+        registry_requests <= 20,
+        "{registry_requests} registry requests ({app_requests} for app's manifests)"
+    );
+    assert!(app_requests <= 6, "{app_requests} manifest GETs for app");
+    let warnings = result.annotations("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("app") && w.contains("500") && w.contains("given up")),
+        "{warnings:#?}"
+    );
+    eprintln!("dead registry: {registry_requests} registry requests in all, {app_requests} manifest GETs for the 80-version package");
+}
+
+/// `app` with a deleted multi-platform image `v1.2.0` (two platform manifests, a signature
+/// tagged for the index, a signature of a platform manifest) and an unrelated deleted version.
+struct Deleted {
+    fake: FakeGithub,
+    index: u64,
+    platforms: Vec<u64>,
+    signature: u64,
+    platform_signature: u64,
+    unrelated: u64,
+}
+
+fn deleted_image() -> Deleted {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let sig = |of: &str, suffix: &str| format!("sha256-{}.{suffix}", &of["sha256:".len()..]);
+    let platforms = vec![
+        app.add_version(&digest(2), &[], days(5))
+            .deleted_ago(days(1))
+            .id,
+        app.add_version(&digest(3), &[], days(5))
+            .deleted_ago(days(1))
+            .id,
+    ];
+    let index = app
+        .add_version(&digest(1), &["v1.2.0"], days(5))
+        .with_manifest(Manifest::index(&[digest(2), digest(3)]))
+        .deleted_ago(days(1))
+        .id;
+    let signature = app
+        .add_version(&digest(4), &[&sig(&digest(1), "sig")], days(5))
+        .with_manifest(Manifest::referrer_of(&digest(1)))
+        .deleted_ago(days(1))
+        .id;
+    let platform_signature = app
+        .add_version(&digest(5), &[&sig(&digest(3), "att")], days(5))
+        .deleted_ago(days(1))
+        .id;
+    let unrelated = app
+        .add_version(&digest(6), &[], days(5))
+        .deleted_ago(days(1))
+        .id;
+    app.add_version(&digest(9), &["latest"], days(1));
+    Deleted {
+        fake: FakeGithub::start(world),
+        index,
+        platforms,
+        signature,
+        platform_signature,
+        unrelated,
+    }
+}
+
+#[test]
+fn restoring_an_image_by_tag_restores_its_platform_manifests_and_signatures() {
+    let d = deleted_image();
+
+    let result = run(
+        &d.fake,
+        &[("packages", "app"), ("mode", "restore"), ("tags", "v1.2.0")],
+    );
+
+    let expected = sorted(vec![
+        d.index,
+        d.platforms[0],
+        d.platforms[1],
+        d.signature,
+        d.platform_signature,
+    ]);
+    let app = package(&d.fake, "app");
+    assert_eq!(app.deleted_ids(), vec![d.unrelated], "{}", result.logs());
+    assert_eq!(sorted(result.output_ids("version-ids")), expected);
+    assert_eq!(sorted(result.output_json_ids("restored")), expected);
+    assert_eq!(result.output_count("restored-count"), 5);
+    assert_eq!(result.output_count("failed-count"), 0);
+    // The index and its platform manifests are served again: the image can be pulled.
+    assert!(
+        result.stdout.contains("restored with v1.2.0"),
+        "{}",
+        result.logs()
+    );
+}
+
+#[test]
+fn exclude_versions_still_protects_a_platform_manifest_from_an_image_aware_restore() {
+    let d = deleted_image();
+
+    let result = run(
+        &d.fake,
+        &[
+            ("packages", "app"),
+            ("mode", "restore"),
+            ("tags", "v1.2.0"),
+            ("exclude-versions", &digest(3)),
+        ],
+    );
+
+    let app = package(&d.fake, "app");
+    // digest(3) stays deleted, and so does the attestation only it reaches.
+    assert_eq!(
+        app.deleted_ids(),
+        sorted(vec![d.platforms[1], d.platform_signature, d.unrelated]),
+        "{}",
+        result.logs()
+    );
+    assert_eq!(
+        sorted(result.output_ids("version-ids")),
+        sorted(vec![d.index, d.platforms[0], d.signature])
+    );
+}
+
+#[test]
+fn a_restore_dry_run_shows_what_comes_back_by_tag_and_restores_nothing() {
+    let d = deleted_image();
+
+    let result = run(
+        &d.fake,
+        &[
+            ("packages", "app"),
+            ("mode", "restore"),
+            ("tags", "v1.2.0"),
+            ("dry-run", "true"),
+        ],
+    );
+
+    assert_eq!(d.fake.writes(), 0);
+    // Without the manifest, the dry run finds the signature by its tag.
+    assert_eq!(
+        sorted(result.output_ids("version-ids")),
+        sorted(vec![d.index, d.signature])
+    );
+    assert!(
+        result.summary.contains("would be restored with v1.2.0")
+            && result.stdout.contains("would be restored with v1.2.0"),
+        "{}\n{}",
+        result.summary,
+        result.logs()
+    );
+}
+
+/// A fresh directory standing for `GITHUB_WORKSPACE`.
+fn workspace(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "package-retention-registries-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn cached_run(fake: &FakeGithub, workspace: &Path) -> RunResult {
+    let result = Run::new(fake)
+        .input("packages", "app")
+        .input("tag-selection", "untagged")
+        .input("dry-run", "true")
+        .input("manifest-cache", "cache/manifests")
+        .env("GITHUB_WORKSPACE", workspace.to_str().unwrap())
+        .run();
+    result.assert_success();
+    result
+}
+
+#[test]
+fn the_manifest_cache_spares_every_read_on_the_second_run_and_a_corrupt_one_is_a_warning() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    for n in 2..=5 {
+        app.add_version(&digest(n), &[], days(40));
+    }
+    app.add_version(&digest(1), &["v1"], days(30))
+        .with_manifest(Manifest::index(&[digest(2), digest(3)]));
+    app.add_version(&digest(6), &["sha256-x.sig"], days(30))
+        .with_manifest(Manifest::referrer_of(&digest(1)));
+    let fake = FakeGithub::start(world);
+    let dir = workspace("cache");
+
+    let first = cached_run(&fake, &dir);
+    assert_eq!(manifest_gets(&fake, "app"), 6, "{}", first.logs());
+    let file = dir.join("cache/manifests");
+    let text = std::fs::read_to_string(&file).expect("the cache file is written");
+    assert_eq!(
+        text.lines().count(),
+        7,
+        "a header and a line per manifest:\n{text}"
+    );
+    assert!(
+        first.summary.contains("manifests: 6 read, 0 from cache"),
+        "{}",
+        first.summary
+    );
+
+    let second = cached_run(&fake, &dir);
+    assert_eq!(manifest_gets(&fake, "app"), 6, "no manifest read again");
+    assert_eq!(
+        sorted(second.output_ids("version-ids")),
+        sorted(first.output_ids("version-ids"))
+    );
+    assert_eq!(second.output("deleted"), first.output("deleted"));
+    assert!(
+        second.summary.contains("manifests: 0 read, 6 from cache"),
+        "{}",
+        second.summary
+    );
+    assert!(
+        second.annotations("warning").is_empty(),
+        "{}",
+        second.logs()
+    );
+
+    // A version deleted since: its entry is dropped.
+    let gone = digest(4);
+    fake.update_world(|w| {
+        let app = w.package_mut(OWNER, "container", "app").unwrap();
+        let id = app.version_named(&gone).unwrap().id;
+        app.version_mut(id).unwrap().deleted_ago(days(0));
+    });
+    cached_run(&fake, &dir);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains(&gone), "{text}");
+    assert_eq!(text.lines().count(), 6, "{text}");
+
+    std::fs::write(&file, "{\"not\": \"ours\"}\n").unwrap();
+    let corrupt = cached_run(&fake, &dir);
+    let warnings = corrupt.annotations("warning");
+    assert!(
+        warnings.iter().any(|w| w.contains("manifest-cache")),
+        "{warnings:#?}"
+    );
+    assert_eq!(
+        manifest_gets(&fake, "app"),
+        6 + 5,
+        "a full read of the 5 listed"
+    );
+    assert_eq!(
+        sorted(corrupt.output_ids("version-ids")),
+        sorted(first.output_ids("version-ids"))
+            .into_iter()
+            .filter(|id| *id != package(&fake, "app").deleted_ids()[0])
+            .collect::<Vec<_>>()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

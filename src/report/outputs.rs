@@ -69,49 +69,22 @@ impl Tally<'_> {
             ("failed", Some(Fate::Failed)),
         ];
         for (name, fate) in lists {
-            let mut kept = 0;
-            output(out, heredoc, name, |w| {
-                kept = self.write_json(w, fate)?;
-                Ok(())
-            })?;
             let total = match fate {
                 Some(Fate::Failed) => self.failed_count(),
                 fate => fate.map_or(0, |fate| self.count(fate)),
             };
-            if kept < total {
-                cuts.push(Cut {
-                    output: name,
-                    kept,
-                    total,
-                });
-            }
+            list_output(out, heredoc, name, total, &mut cuts, |w| {
+                self.write_json(w, fate)
+            })?;
         }
-        let mut kept = 0;
-        output(out, heredoc, "version-ids", |w| {
-            kept = self.write_ids(w)?;
-            Ok(())
-        })?;
         let total = self.count(Fate::Changed);
-        if kept < total {
-            cuts.push(Cut {
-                output: "version-ids",
-                kept,
-                total,
-            });
-        }
-        let mut kept = 0;
-        output(out, heredoc, "untagged", |w| {
-            kept = self.write_untagged(w)?;
-            Ok(())
+        list_output(out, heredoc, "version-ids", total, &mut cuts, |w| {
+            self.write_ids(w)
         })?;
         let total = self.untagged().count();
-        if kept < total {
-            cuts.push(Cut {
-                output: "untagged",
-                kept,
-                total,
-            });
-        }
+        list_output(out, heredoc, "untagged", total, &mut cuts, |w| {
+            self.write_untagged(w)
+        })?;
         let truncated = !cuts.is_empty();
         output(out, heredoc, "truncated", |w| write!(w, "{truncated}"))?;
         output(out, heredoc, "report-file", |w| {
@@ -123,22 +96,12 @@ impl Tally<'_> {
     /// A JSON array of the versions that came to `fate` (failures with status and message): its
     /// first entries that fit in [`OUTPUT_LIMIT`]. Returns how many were written.
     fn write_json(&self, w: &mut dyn Write, fate: Option<Fate>) -> io::Result<usize> {
-        w.write_all(b"[")?;
-        let mut written = 2; // the brackets
-        let mut kept = 0;
+        let mut list = Bounded::json(w)?;
         for entry in fate.into_iter().flat_map(|fate| self.with(fate)) {
             // Names, tags and messages come from the server, which may echo the token.
-            let text = redact::clean(&output_json(entry).to_string()).into_owned();
-            let comma = usize::from(kept > 0);
-            if written + comma + text.len() > OUTPUT_LIMIT {
-                break;
+            if !list.push(&redact::clean(&output_json(entry).to_string()))? {
+                return list.close();
             }
-            if kept > 0 {
-                w.write_all(b",")?;
-            }
-            w.write_all(text.as_bytes())?;
-            written += comma + text.len();
-            kept += 1;
         }
         if fate == Some(Fate::Failed) {
             // `untag`: throw-away versions left behind, after the versions that failed.
@@ -154,50 +117,30 @@ impl Tally<'_> {
                     "status": leftover.status,
                     "message": leftover.describe(tags),
                 });
-                let text = redact::clean(&value.to_string()).into_owned();
-                let comma = usize::from(kept > 0);
-                if written + comma + text.len() > OUTPUT_LIMIT {
+                if !list.push(&redact::clean(&value.to_string()))? {
                     break;
                 }
-                if kept > 0 {
-                    w.write_all(b",")?;
-                }
-                w.write_all(text.as_bytes())?;
-                written += comma + text.len();
-                kept += 1;
             }
         }
-        w.write_all(b"]")?;
-        Ok(kept)
+        list.close()
     }
 
     /// The ids changed, comma-separated: the first whole ids that fit in [`OUTPUT_LIMIT`].
     /// Returns how many were written.
     fn write_ids(&self, w: &mut dyn Write) -> io::Result<usize> {
-        let mut written = 0;
-        let mut kept = 0;
+        let mut list = Bounded::new(w, None);
         for entry in self.with(Fate::Changed) {
-            let id = entry.version.id.to_string();
-            let comma = usize::from(kept > 0);
-            if written + comma + id.len() > OUTPUT_LIMIT {
+            if !list.push(&entry.version.id.to_string())? {
                 break;
             }
-            if kept > 0 {
-                w.write_all(b",")?;
-            }
-            w.write_all(id.as_bytes())?;
-            written += comma + id.len();
-            kept += 1;
         }
-        Ok(kept)
+        list.close()
     }
 
     /// `untagged`: a JSON array of `{package, id, name, tags}` (the tags removed), its first
     /// entries that fit in [`OUTPUT_LIMIT`]. Returns how many were written.
     fn write_untagged(&self, w: &mut dyn Write) -> io::Result<usize> {
-        w.write_all(b"[")?;
-        let mut written = 2; // the brackets
-        let mut kept = 0;
+        let mut list = Bounded::json(w)?;
         for entry in self.untagged() {
             let value = json!({
                 "package": entry.package.name,
@@ -205,20 +148,88 @@ impl Tally<'_> {
                 "name": entry.version.name,
                 "tags": entry.removed,
             });
-            let text = redact::clean(&value.to_string()).into_owned();
-            let comma = usize::from(kept > 0);
-            if written + comma + text.len() > OUTPUT_LIMIT {
+            if !list.push(&redact::clean(&value.to_string()))? {
                 break;
             }
-            if kept > 0 {
-                w.write_all(b",")?;
-            }
-            w.write_all(text.as_bytes())?;
-            written += comma + text.len();
-            kept += 1;
         }
-        w.write_all(b"]")?;
-        Ok(kept)
+        list.close()
+    }
+}
+
+/// One list output (`name`, of `total` entries) written by `write`, which says how many entries
+/// fitted; a list cut short is added to `cuts`.
+fn list_output(
+    out: &mut impl Write,
+    heredoc: bool,
+    name: &'static str,
+    total: usize,
+    cuts: &mut Vec<Cut>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<usize>,
+) -> io::Result<()> {
+    let mut kept = 0;
+    output(out, heredoc, name, |w| {
+        kept = write(w)?;
+        Ok(())
+    })?;
+    if kept < total {
+        cuts.push(Cut {
+            output: name,
+            kept,
+            total,
+        });
+    }
+    Ok(())
+}
+
+/// A comma-separated list being written within [`OUTPUT_LIMIT`] (a JSON array when it has
+/// brackets): it takes items until the first that would not fit, and none after it.
+struct Bounded<'w> {
+    w: &'w mut dyn Write,
+    closing: Option<&'static [u8]>,
+    written: usize,
+    kept: usize,
+}
+
+impl<'w> Bounded<'w> {
+    fn new(w: &'w mut dyn Write, closing: Option<&'static [u8]>) -> Bounded<'w> {
+        let written = closing.map_or(0, |c| c.len());
+        Bounded {
+            w,
+            closing,
+            written,
+            kept: 0,
+        }
+    }
+
+    /// A JSON array: `[` written now, `]` at [`Bounded::close`].
+    fn json(w: &'w mut dyn Write) -> io::Result<Bounded<'w>> {
+        w.write_all(b"[")?;
+        let mut list = Bounded::new(w, Some(b"]"));
+        list.written += 1;
+        Ok(list)
+    }
+
+    /// Writes `item` when it fits; `false` when it did not (the list is then full).
+    fn push(&mut self, item: &str) -> io::Result<bool> {
+        let comma = usize::from(self.kept > 0);
+        if self.written + comma + item.len() > OUTPUT_LIMIT {
+            return Ok(false);
+        }
+        if comma > 0 {
+            self.w.write_all(b",")?;
+        }
+        self.w.write_all(item.as_bytes())?;
+        self.written += comma + item.len();
+        self.kept += 1;
+        Ok(true)
+    }
+
+    /// Ends the list; how many items it holds.
+    fn close(self) -> io::Result<usize> {
+        if let Some(closing) = self.closing {
+            self.w.write_all(closing)?;
+        }
+        Ok(self.kept)
     }
 }
 

@@ -205,6 +205,11 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
     for (name, value) in inputs {
         values.insert(name, (*value).to_owned());
     }
+    // The workspace: the run's own directory, unless the scenario keeps one across runs.
+    let workspace = env
+        .iter()
+        .find(|(name, _)| *name == "GITHUB_WORKSPACE")
+        .map_or_else(|| dir.clone(), |(_, path)| PathBuf::from(path));
     let mut command = Command::new(BINARY);
     command
         .env_clear()
@@ -215,7 +220,7 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
         .env("GITHUB_API_URL", fake.url())
         .env("GITHUB_OUTPUT", &output_file)
         .env("GITHUB_STEP_SUMMARY", &summary_file)
-        .env("GITHUB_WORKSPACE", &dir);
+        .env("GITHUB_WORKSPACE", &workspace);
     for name in ["PATH", "HOME", "TMPDIR"] {
         if let Ok(value) = std::env::var(name) {
             command.env(name, value);
@@ -265,7 +270,7 @@ fn run(fake: &FakeGithub, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Meas
         last_write = Some(wall);
     }
     let outputs = parse_github_output(&std::fs::read_to_string(&output_file).unwrap_or_default());
-    let report = std::fs::read_to_string(dir.join("report.json"))
+    let report = std::fs::read_to_string(workspace.join("report.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
@@ -895,6 +900,9 @@ fn images(checks: &mut Checks) {
                 format!("{:.1} MB", kb as f64 / 1024.0)
             }),
         );
+        if let Ok(file) = std::fs::metadata(workspace.join(".package-retention/manifests")) {
+            table.row("manifest-cache file", format!("{} bytes", file.len()));
+        }
         if let Some(line) = measured.stdout.lines().find(|l| l.contains("manifests:")) {
             table.row("the binary says", line.trim().to_owned());
         }

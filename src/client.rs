@@ -841,6 +841,17 @@ mod tests {
     use http_body_util::{BodyExt, Full, StreamBody};
 
     #[test]
+    fn a_failure_budget_allows_retries_until_it_is_spent() {
+        let budget = FailureBudget::new(3);
+        assert!(budget.spend(), "2 left: try again");
+        assert!(budget.spend(), "1 left: try again");
+        assert!(!budget.is_spent());
+        assert!(!budget.spend(), "none left: give up");
+        assert!(budget.is_spent());
+        assert!(!budget.spend(), "stays spent");
+    }
+
+    #[test]
     fn origins_are_scheme_host_and_port() {
         let api = Origin::of("https://api.github.com").unwrap();
         assert_eq!(

@@ -124,8 +124,10 @@ pub struct Settings {
     pub versions_file: Option<PathBuf>,
     /// `report-file`: where the full JSON report goes, relative to the workspace.
     pub report_file: Option<PathBuf>,
-    /// `manifest-cache`: the cache file, relative to the workspace.
+    /// `manifest-cache`: the cache file, in the workspace.
     pub manifest_cache: Option<PathBuf>,
+    /// `GITHUB_WORKSPACE` (else the current directory): where `report-file` and `manifest-cache` are.
+    pub workspace: PathBuf,
 }
 
 /// The raw input values, before validation.
@@ -309,12 +311,9 @@ impl RawInputs {
                 })
                 .collect::<Result<Vec<_>, _>>()?
         };
-        let manifest_cache = workspace_path("manifest-cache", &self.value("manifest-cache"))?.map(
-            |path| match &self.workspace {
-                Some(workspace) => workspace.join(path),
-                None => path,
-            },
-        );
+        let workspace = self.workspace.clone().unwrap_or_else(|| PathBuf::from("."));
+        let manifest_cache = workspace_path("manifest-cache", &self.value("manifest-cache"))?
+            .map(|path| workspace.join(path));
         Ok(Settings {
             mode,
             dry_run,
@@ -325,6 +324,7 @@ impl RawInputs {
             report_file: workspace_path("report-file", &self.value("report-file"))?,
             versions_file: self.versions_file,
             manifest_cache,
+            workspace,
         })
     }
 }
@@ -743,7 +743,8 @@ mod tests {
     fn manifest_cache_is_a_path_inside_the_workspace() {
         assert_eq!(settings(BASE).unwrap().manifest_cache, None);
         let s = settings(&with(&[("manifest-cache", " .cache/manifests ")])).unwrap();
-        assert_eq!(s.manifest_cache, Some(PathBuf::from(".cache/manifests")));
+        assert_eq!(s.manifest_cache, Some(PathBuf::from("./.cache/manifests")));
+        assert_eq!(s.workspace, PathBuf::from("."));
         for bad in ["/etc/passwd", "../outside", "a/../../b", "dir/"] {
             let error = settings(&with(&[("manifest-cache", bad)])).unwrap_err();
             assert_eq!(error.input, "manifest-cache", "{bad}");

@@ -58,7 +58,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(run::run(&settings, &api_url, tuning)))
     };
-    let report_file = ReportFile::of(&settings, env);
+    let report_file = ReportFile::of(&settings);
     let report = match result {
         Ok(report) => report,
         Err(error) => {
@@ -160,14 +160,10 @@ struct ReportFile {
 }
 
 impl ReportFile {
-    fn of(settings: &inputs::Settings, env: impl Fn(&str) -> Option<String>) -> Option<ReportFile> {
+    fn of(settings: &inputs::Settings) -> Option<ReportFile> {
         let relative = settings.report_file.as_ref()?;
-        let workspace = env("GITHUB_WORKSPACE")
-            .filter(|w| !w.trim().is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
         Some(ReportFile {
-            on_disk: workspace.join(relative),
+            on_disk: settings.workspace.join(relative),
             named: relative.display().to_string(),
         })
     }

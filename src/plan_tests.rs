@@ -1,3 +1,6 @@
+//! The plan's unit and property tests: filters, guards, the container graph, restore, the
+//! run-level cuts, each against hand-built versions (no I/O, a fixed clock).
+
 use super::*;
 use crate::graph::ManifestRefs;
 use crate::policy::{

@@ -245,7 +245,16 @@ fn a_throw_away_version_that_cannot_be_deleted_is_reported_with_its_id() {
             ..Config::default()
         },
     );
-    let result = untag_run(&fake).input("tags", "pr-12").run();
+    let workspace = std::env::temp_dir().join(format!(
+        "package-retention-untag-leftover-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&workspace).unwrap();
+    let result = untag_run(&fake)
+        .input("tags", "pr-12")
+        .input("report-file", "report.json")
+        .env("GITHUB_WORKSPACE", workspace.to_str().unwrap())
+        .run();
     result.assert_code(1);
 
     let app = package(&fake);
@@ -267,6 +276,20 @@ fn a_throw_away_version_that_cannot_be_deleted_is_reported_with_its_id() {
     let message = failed[0]["message"].as_str().unwrap().to_lowercase();
     assert!(message.contains("delete it by hand"), "{message}");
     assert!(message.contains("admin rights"), "{message}");
+    // The report file lists it among the failures too, with its owner.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace.join("report.json")).unwrap())
+            .unwrap();
+    std::fs::remove_dir_all(&workspace).unwrap();
+    assert_eq!(report["counts"]["failed"], 1);
+    assert_eq!(report["failed"].as_array().unwrap().len(), 1);
+    assert_eq!(report["failed"][0]["id"], leftover.id);
+    assert_eq!(report["failed"][0]["owner"], "acme");
+    assert!(report["failed"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("delete it by hand"));
     assert!(result
         .summary
         .contains("## Throw-away versions left behind"));

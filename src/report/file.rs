@@ -1,7 +1,7 @@
 //! The report file (`report-file`): the whole run as one JSON document, every version with
 //! what came of it and why, however long the lists (the step outputs stop at 1,000,000 bytes).
 
-use super::outputs::version_json;
+use super::outputs::{leftover_json, version_json};
 use super::{Entry, Fate, Tally};
 use crate::execute::{likely_cause, Action};
 use crate::redact;
@@ -51,7 +51,7 @@ impl Tally<'_> {
             "counts": {
                 changed: self.count(Fate::Changed),
                 other: 0,
-                "failed": self.count(Fate::Failed),
+                "failed": self.failed_count(),
                 "kept": self.count(Fate::Kept),
                 "deferred": self.count(Fate::Deferred),
                 "untagged": self.count(Fate::Untagged),
@@ -75,6 +75,19 @@ impl Tally<'_> {
                 }
                 let value = self.report_entry(entry, action).to_string();
                 out.write_all(redact::clean(&value).as_bytes())?;
+            }
+            if fate == Fate::Failed {
+                // `untag`: throw-away versions left behind, after the versions that failed.
+                let failed = self.count(Fate::Failed);
+                for (i, (package, leftover, tags)) in self.leftovers.iter().enumerate() {
+                    if failed + i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    let mut value = leftover_json(package, leftover, tags);
+                    value["owner"] = json!(package.owner);
+                    let value = value.to_string();
+                    out.write_all(redact::clean(&value).as_bytes())?;
+                }
             }
             out.write_all(b"]")?;
         }

@@ -7,6 +7,8 @@ use super::{open_append, Entry, Fate, Tally};
 use crate::model::format_timestamp;
 use crate::plan::Mode;
 use crate::redact;
+use crate::run::PackageResult;
+use crate::untag::Leftover;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -106,17 +108,7 @@ impl Tally<'_> {
         if fate == Some(Fate::Failed) {
             // `untag`: throw-away versions left behind, after the versions that failed.
             for (package, leftover, tags) in &self.leftovers {
-                let value = json!({
-                    "package": package.name,
-                    "package_type": package.package_type.as_str(),
-                    "id": leftover.id,
-                    "name": leftover.digest,
-                    "tags": tags,
-                    "created_at": null,
-                    "updated_at": null,
-                    "status": leftover.status,
-                    "message": leftover.describe(tags),
-                });
+                let value = leftover_json(package, leftover, tags);
                 if !list.push(&redact::clean(&value.to_string()))? {
                     break;
                 }
@@ -231,6 +223,26 @@ impl<'w> Bounded<'w> {
         }
         Ok(self.kept)
     }
+}
+
+/// A throw-away version that `untag` left behind, as an entry of `failed` (the run never read
+/// its dates).
+pub(super) fn leftover_json(
+    package: &PackageResult,
+    leftover: &Leftover,
+    tags: &[String],
+) -> Value {
+    json!({
+        "package": package.name,
+        "package_type": package.package_type.as_str(),
+        "id": leftover.id,
+        "name": leftover.digest,
+        "tags": tags,
+        "created_at": null,
+        "updated_at": null,
+        "status": leftover.status,
+        "message": leftover.describe(tags),
+    })
 }
 
 /// An entry of the `deleted`, `restored` and `failed` outputs.

@@ -63,13 +63,16 @@ fn main() -> ExitCode {
         Ok(report) => report,
         Err(error) => {
             commands::print_error(commands::TITLE, &format!("{error:#}"));
-            // Every output is written on every run: a run that stops here changed nothing.
+            // Every output is written on every run: a run that stops here changed nothing. The
+            // report file and the summary say why it stopped.
             let nothing = run::RunReport {
                 mode: settings.mode,
                 dry_run: settings.dry_run,
                 offline: settings.versions_file.is_some(),
                 packages: Vec::new(),
-                warnings: Vec::new(),
+                warnings: vec![format!(
+                    "the run stopped before it changed anything: {error:#}"
+                )],
                 notes: Vec::new(),
                 budget_remaining: None,
                 counters: Default::default(),
@@ -80,6 +83,16 @@ fn main() -> ExitCode {
             let tally = tally.with_report_file(written);
             if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
                 let _ = tally.emit_outputs(Some(&path));
+            }
+            if let Some(path) = env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                let action = report::undo_action(None, None);
+                let summary = tally.summary(&report::SummaryContext {
+                    now: model::now(),
+                    web: &web_origin(env),
+                    action: &action,
+                    charts: false,
+                });
+                let _ = report::append(&path, &summary);
             }
             return ExitCode::FAILURE;
         }

@@ -392,3 +392,36 @@ fn hostile_version_names_stay_data_in_the_log_and_the_report_file() {
     assert!(result.summary.contains("## Undo"));
     let _ = std::fs::remove_dir_all(&workspace);
 }
+
+#[test]
+fn a_run_that_stops_early_says_why_in_the_report_file_and_the_summary() {
+    // The owner does not exist: the run stops before any package, and changes nothing.
+    let (world, _) = npm_world(3);
+    let fake = FakeGithub::start(world);
+    let workspace = workspace();
+    let result = npm_run(&fake, &workspace)
+        .input("owner", "nobody-here")
+        .input("report-file", "report.json")
+        .run();
+
+    result.assert_code(1);
+    assert_eq!(fake.writes(), 0);
+    assert_eq!(result.output_count("deleted-count"), 0);
+    assert_eq!(result.output("report-file"), "report.json");
+    let report = read_json(&workspace.join("report.json"));
+    assert_eq!(report["deleted"], serde_json::json!([]));
+    let warning = report["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("the run stopped before it changed anything: "),
+        "{warning}"
+    );
+    assert!(warning.contains("nobody-here"), "{warning}");
+    assert!(
+        result
+            .summary
+            .contains("the run stopped before it changed anything"),
+        "{}",
+        result.summary
+    );
+    assert!(!result.summary.contains("## Undo"), "{}", result.summary);
+}

@@ -14,7 +14,7 @@ use crate::execute::Outcome;
 use crate::model::Version;
 use crate::plan::{ActReason, Decision, Mode, Verdict};
 use crate::run::{PackageAction, PackageResult, RunReport};
-use crate::untag::Leftover;
+use crate::untag::{Leftover, Removal};
 use std::io::{self, Write};
 
 /// What a version came to, for the outputs.
@@ -114,7 +114,16 @@ pub struct Tally<'a> {
 
 impl<'a> Tally<'a> {
     pub fn new(report: &'a RunReport) -> Tally<'a> {
-        let mut entries = Vec::new();
+        // Sized once: at 100,000 versions, growing by doubling would hold two copies at its peak.
+        let total: usize = report
+            .packages
+            .iter()
+            .map(|p| {
+                p.restored_with_package.len()
+                    + p.plan.as_ref().map_or(0, |plan| plan.versions.len())
+            })
+            .sum();
+        let mut entries = Vec::with_capacity(total);
         let mut leftovers = Vec::new();
         for package in &report.packages {
             for version in &package.restored_with_package {
@@ -130,6 +139,8 @@ impl<'a> Tally<'a> {
                 });
             }
             let Some(plan) = &package.plan else { continue };
+            let removals: std::collections::HashMap<usize, &Removal> =
+                package.removals.iter().map(|(i, r)| (*i, r)).collect();
             let package_outcome = match &package.package_action {
                 Some((PackageAction::Delete, outcome)) => Some(outcome.as_ref()),
                 _ => None,
@@ -139,11 +150,7 @@ impl<'a> Tally<'a> {
                     Some(outcome) => outcome,
                     None => package.outcomes.get(i).and_then(Option::as_ref),
                 };
-                let removal = package
-                    .removals
-                    .iter()
-                    .find(|(index, _)| *index == i)
-                    .map(|(_, removal)| removal);
+                let removal = removals.get(&i).copied();
                 if let Some(removal) = removal {
                     if let Some(leftover) = &removal.leftover {
                         leftovers.push((package, leftover, removal.removed.as_slice()));

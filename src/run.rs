@@ -613,7 +613,7 @@ async fn gather_into(
         Mode::Restore => match list("deleted").await? {
             Some(versions) => {
                 let active = list("active").await?;
-                if kind == PackageType::Container {
+                if kind == PackageType::Container && settings.manifest_cache.is_some() {
                     let active = active.iter().flatten().map(|v| v.name.as_str());
                     registry.note_listed(active.chain(versions.iter().map(|v| v.name.as_str())));
                 }
@@ -679,7 +679,8 @@ async fn gather_into(
         ));
         return Ok(());
     }
-    if kind == PackageType::Container {
+    // Only the manifest cache needs the listed digests (at 100,000 versions, megabytes).
+    if kind == PackageType::Container && settings.manifest_cache.is_some() {
         registry.note_listed(candidates.iter().map(|v| v.name.as_str()));
     }
     // Deleting the whole package takes along versions the listing may have missed: it is done

@@ -3,6 +3,7 @@
 
 use crate::model::Timestamp;
 use chrono::Datelike;
+use std::borrow::Borrow;
 use std::fmt::Write as _;
 
 /// The most columns a chart has, however many versions and years there are.
@@ -10,24 +11,41 @@ pub const MAX_COLUMNS: usize = 24;
 
 /// A Mermaid block charting the creation times `before` (bars) and `after` (a line), with this
 /// `title`; `None` when there is nothing to chart. Only numbers and dates are drawn: the chart
-/// holds no text from the API.
-pub fn versions_by_month(title: &str, before: &[Timestamp], after: &[Timestamp]) -> Option<String> {
-    let months_before: Vec<i64> = before.iter().map(|&at| month_index(at)).collect();
-    let months_after: Vec<i64> = after.iter().map(|&at| month_index(at)).collect();
-    let first = *months_before.iter().chain(&months_after).min()?;
-    let last = *months_before.iter().chain(&months_after).max()?;
+/// holds no text from the API. The times are walked (twice), never collected: at 100,000
+/// versions a copy of them would be megabytes.
+pub fn versions_by_month<B, A>(title: &str, before: B, after: A) -> Option<String>
+where
+    B: IntoIterator + Clone,
+    B::Item: Borrow<Timestamp>,
+    A: IntoIterator + Clone,
+    A::Item: Borrow<Timestamp>,
+{
+    let months_before = || {
+        before
+            .clone()
+            .into_iter()
+            .map(|at| month_index(*at.borrow()))
+    };
+    let months_after = || {
+        after
+            .clone()
+            .into_iter()
+            .map(|at| month_index(*at.borrow()))
+    };
+    let first = months_before().chain(months_after()).min()?;
+    let last = months_before().chain(months_after()).max()?;
     let width = column_width(first, last);
     let start = first - first.rem_euclid(width);
     let columns = ((last - start) / width + 1) as usize;
-    let count = |months: &[i64]| {
+    let count = |months: &mut dyn Iterator<Item = i64>| {
         let mut counts = vec![0usize; columns];
         for month in months {
             counts[((month - start) / width) as usize] += 1;
         }
         counts
     };
-    let bars = count(&months_before);
-    let line = count(&months_after);
+    let bars = count(&mut months_before());
+    let line = count(&mut months_after());
     let top = bars.iter().chain(&line).copied().max().unwrap_or(0).max(1);
     let labels: Vec<String> = (0..columns)
         .map(|column| format!("\"{}\"", label(start + column as i64 * width, width)))

@@ -582,28 +582,25 @@ impl Tally<'_> {
                     .iter()
                     .filter(|e| std::ptr::eq(e.package, package))
             };
-            let before: Vec<Timestamp> = mine()
+            let before = mine()
                 .filter(|e| e.decision.is_some())
-                .map(|e| e.version.created_at)
-                .collect();
-            let remaining: Vec<Timestamp> = mine()
+                .map(|e| e.version.created_at);
+            let remaining = mine()
                 .filter(|e| e.decision.is_some() && e.fate != Fate::Changed)
-                .map(|e| e.version.created_at)
-                .collect();
-            if before.is_empty() {
+                .map(|e| e.version.created_at);
+            let (count_before, count_after) = (before.clone().count(), remaining.clone().count());
+            if count_before == 0 {
                 continue;
             }
             if charts.len() == MAX_CHARTS {
                 left_out += 1;
                 continue;
             }
-            if let Some(chart) = chart::versions_by_month(&title, &before, &remaining) {
+            if let Some(chart) = chart::versions_by_month(&title, before, remaining) {
                 charts.push(format!(
-                    "{} ({}): {} → {}\n\n{chart}",
+                    "{} ({}): {count_before} → {count_after}\n\n{chart}",
                     markdown::code(&package.name),
                     package.package_type,
-                    before.len(),
-                    remaining.len()
                 ));
             }
         }

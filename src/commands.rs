@@ -153,32 +153,15 @@ pub fn progress(text: &str) {
     eprint!("{}", log.into_text());
 }
 
+/// The runner's rules for reading a log, shared with the end-to-end tests.
+#[cfg(test)]
+#[path = "../tests/common/runner.rs"]
+mod runner;
+
 #[cfg(test)]
 mod tests {
+    use super::runner::{assert_no_command_from_data, commands};
     use super::*;
-
-    /// The commands the runner would run in `text`: lines (ended by `\n` or `\r`) whose trimmed
-    /// text starts with `::`, or that hold the older `##[` form, outside stop-commands pairs.
-    fn commands(text: &str) -> Vec<String> {
-        let mut found = Vec::new();
-        let mut stopped: Option<String> = None;
-        for line in text.split(['\n', '\r']) {
-            let trimmed = line.trim();
-            if let Some(token) = &stopped {
-                if trimmed == format!("::{token}::") {
-                    stopped = None;
-                }
-                continue;
-            }
-            if let Some(rest) = trimmed.strip_prefix("::stop-commands::") {
-                stopped = Some(rest.to_string());
-            }
-            if trimmed.starts_with("::") || line.contains("##[") {
-                found.push(line.to_string());
-            }
-        }
-        found
-    }
 
     const HOSTILE: &str = "x\n::add-mask::secret\r::warning::owned %0A ##[set-env name=A]b, c: d";
 
@@ -198,8 +181,6 @@ mod tests {
         let commands = commands(&text);
         assert_eq!(commands.len(), 6, "{text}");
         for command in &commands {
-            let (head, _) = command[2..].split_once("::").unwrap();
-            let name = head.split(' ').next().unwrap();
             assert!(
                 [
                     "group",
@@ -209,10 +190,11 @@ mod tests {
                     "debug",
                     "stop-commands"
                 ]
-                .contains(&name),
-                "{command}"
+                .contains(&command.name.as_str()),
+                "{command:?}"
             );
         }
+        assert_no_command_from_data(&text, "add-mask");
         assert!(text.contains("x%0A::add-mask::secret%0D::warning::owned %250A ##%5Bset-env"));
         assert!(text.contains("::warning title=x%0A%3A%3Aadd-mask%3A%3Asecret%0D"));
         assert!(text.contains("name=A]b%2C c%3A d::x%0A"));
@@ -228,7 +210,7 @@ mod tests {
         let token = lines[0].strip_prefix("::stop-commands::").unwrap();
         assert_eq!(token.len(), 32);
         assert_eq!(lines[2], format!("::{token}::"));
-        assert!(commands(&text).iter().all(|c| !c.contains("raw")));
+        assert!(commands(&text).iter().all(|c| !c.message.contains("raw")));
     }
 
     /// "No other code prints `::`": a workflow command's name after `::` appears in no other

@@ -4,6 +4,7 @@
 mod client;
 mod commands;
 mod execute;
+mod files;
 mod graph;
 mod inputs;
 mod listing;

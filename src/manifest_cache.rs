@@ -52,23 +52,8 @@ pub fn load(path: &Path) -> (HashMap<String, ManifestRefs>, Option<String>) {
 
 /// Writes the entries to `path` atomically: a temporary file next to it, then a rename.
 pub fn save(path: &Path, entries: &[(String, ManifestRefs)]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".tmp-{}", std::process::id()));
-    let temporary = std::path::PathBuf::from(temporary);
-    let written = (|| {
-        let file = std::fs::File::create(&temporary)?;
-        let mut out = std::io::BufWriter::new(file);
-        out.write_all(render(entries).as_bytes())?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.with_context(|| format!("cannot write {}", path.display()))
+    crate::files::write_atomically(path, |out| out.write_all(render(entries).as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn render(entries: &[(String, ManifestRefs)]) -> String {

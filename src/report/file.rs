@@ -13,26 +13,7 @@ impl Tally<'_> {
     /// Writes the report to `path`, creating its directory: through a temporary file beside it,
     /// renamed into place, so a reader never sees half a report.
     pub fn write_report_file(&self, path: &Path) -> io::Result<()> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = path.with_file_name(format!(".{name}.{}.tmp", crate::client::random_hex()));
-        let written = std::fs::File::create(&temporary).and_then(|file| {
-            let mut out = io::BufWriter::new(file);
-            self.write_report(&mut out)?;
-            out.flush()
-        });
-        match written.and_then(|()| std::fs::rename(&temporary, path)) {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                let _ = std::fs::remove_file(&temporary);
-                Err(error)
-            }
-        }
+        crate::files::write_atomically(path, |out| self.write_report(out))
     }
 
     /// The report: the run, its counts, a list per fate (`deleted` or `restored`, `failed`,

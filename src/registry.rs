@@ -520,17 +520,28 @@ fn parse_challenge(challenge: &str) -> Option<HashMap<String, String>> {
     Some(params)
 }
 
-/// Whether an OCI error body carries this code (`{"errors":[{"code":…}]}`).
-fn has_error_code(body: &[u8], code: &str) -> bool {
+/// The `(code, message)` pairs of an OCI error body (`{"errors":[{"code":…,"message":…}]}`);
+/// none when the body is not one.
+fn oci_errors(body: &[u8]) -> Vec<(String, String)> {
     #[derive(serde::Deserialize)]
     struct Errors {
         errors: Vec<Error>,
     }
     #[derive(serde::Deserialize)]
     struct Error {
+        #[serde(default)]
         code: String,
+        #[serde(default)]
+        message: String,
     }
-    serde_json::from_slice::<Errors>(body).is_ok_and(|e| e.errors.iter().any(|e| e.code == code))
+    serde_json::from_slice::<Errors>(body)
+        .map(|e| e.errors.into_iter().map(|e| (e.code, e.message)).collect())
+        .unwrap_or_default()
+}
+
+/// Whether an OCI error body carries this code.
+fn has_error_code(body: &[u8], code: &str) -> bool {
+    oci_errors(body).iter().any(|(c, _)| c == code)
 }
 
 async fn read_manifest(

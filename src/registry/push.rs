@@ -2,7 +2,7 @@
 //! config blob uploaded once, skipped when `HEAD` finds it) and the throw-away manifest pushed
 //! under each tag to remove, which moves the tag to a version of its own.
 
-use super::{authorize_for, challenge, Challenge, Registry};
+use super::{authorize_for, challenge, oci_errors, Challenge, Registry};
 use crate::client::{Answer, Client};
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::Method;
@@ -82,25 +82,15 @@ impl PushFailure {
 
 /// `CODE: message` of an OCI error body, else GitHub's message or the body's start.
 fn registry_message(answer: &Answer) -> String {
-    #[derive(serde::Deserialize)]
-    struct Errors {
-        errors: Vec<Error>,
+    let errors = oci_errors(&answer.body);
+    if errors.is_empty() {
+        return answer.message();
     }
-    #[derive(serde::Deserialize)]
-    struct Error {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    match serde_json::from_slice::<Errors>(&answer.body) {
-        Ok(Errors { errors }) if !errors.is_empty() => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.code, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => answer.message(),
-    }
+    errors
+        .iter()
+        .map(|(code, message)| format!("{code}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Whether `tag` is a tag the distribution spec allows (so it is safe in a URL path).

@@ -1,5 +1,5 @@
 //! The GitHub REST routes: accounts and the packages routes under `/orgs/{org}`,
-//! `/users/{username}` and `/user`, answering in the shapes of GitHub's OpenAPI description.
+//! `/users/{username}` and `/user` (and `/repos/...`, in [`crate::repos`]), answering in the shapes of GitHub's OpenAPI description.
 //!
 //! Rate limiting, faults and `GET /rate_limit` are handled before these routes, in
 //! [`crate::state`].
@@ -191,6 +191,9 @@ pub(crate) fn route(
         ["user", rest @ ..] => (Namespace::Me, rest),
         ["users", user, rest @ ..] => (Namespace::User((*user).to_owned()), rest),
         ["orgs", org, rest @ ..] => (Namespace::Org((*org).to_owned()), rest),
+        ["repos", owner, name, rest @ ..] => {
+            return crate::repos::route(world, req, &auth, owner, name, rest)
+        }
         _ => return not_found(),
     };
     match (req.method.as_str(), rest) {
@@ -253,7 +256,7 @@ fn kind_of(world: &World, login: &str) -> AccountKind {
 }
 
 /// `simple-user`.
-fn simple_user_json(world: &World, login: &str, base: &str) -> Value {
+pub(crate) fn simple_user_json(world: &World, login: &str, base: &str) -> Value {
     let id = world.account_id(login);
     let url = format!("{base}/users/{login}");
     json!({
@@ -349,7 +352,7 @@ fn organization_json(world: &World, login: &str, base: &str) -> Value {
     })
 }
 
-fn merge(target: &mut Value, fields: Value) {
+pub(crate) fn merge(target: &mut Value, fields: Value) {
     if let (Value::Object(target), Value::Object(fields)) = (target, fields) {
         target.extend(fields);
     }
@@ -387,7 +390,12 @@ fn package_json(world: &World, package: &Package, base: &str) -> Value {
 }
 
 /// `minimal-repository`: the repository `full_name` (`owner/name`) a package is linked to.
-fn minimal_repository_json(world: &World, full_name: &str, private: bool, base: &str) -> Value {
+pub(crate) fn minimal_repository_json(
+    world: &World,
+    full_name: &str,
+    private: bool,
+    base: &str,
+) -> Value {
     let (owner, name) = full_name.split_once('/').unwrap_or(("", full_name));
     // A stable id from the name (FNV-1a), below 2^53 so every JSON reader keeps it exact.
     let id = full_name
@@ -615,13 +623,13 @@ fn version_not_found() -> Answer {
 }
 
 /// `page` and `per_page` as GitHub reads them.
-struct Page {
+pub(crate) struct Page {
     number: u64,
     size: u64,
 }
 
 impl Page {
-    fn of(req: &RequestParts) -> Page {
+    pub(crate) fn of(req: &RequestParts) -> Page {
         let read = |name: &str| req.query_param(name).and_then(|v| v.parse::<u64>().ok());
         Page {
             number: read("page").filter(|&n| n >= 1).unwrap_or(1),
@@ -630,7 +638,11 @@ impl Page {
     }
 
     /// This page of `items` and its `Link` header value, if any.
-    fn cut<T: Clone>(&self, req: &RequestParts, items: &[T]) -> (Vec<T>, Option<String>) {
+    pub(crate) fn cut<T: Clone>(
+        &self,
+        req: &RequestParts,
+        items: &[T],
+    ) -> (Vec<T>, Option<String>) {
         let total = items.len() as u64;
         let last = total.div_ceil(self.size).max(1);
         let start = ((self.number - 1).saturating_mul(self.size)).min(total) as usize;
@@ -673,7 +685,7 @@ impl Page {
     }
 }
 
-fn paged_json(status: u16, items: Vec<Value>, link: Option<String>) -> Answer {
+pub(crate) fn paged_json(status: u16, items: Vec<Value>, link: Option<String>) -> Answer {
     let answer = Answer::json(status, &Value::Array(items));
     match link {
         Some(link) => answer.header("link", link),

@@ -1,6 +1,7 @@
 //! A stateful fake of GitHub for the tests and benchmarks of `package-retention`: the GitHub
 //! Packages REST API (under `/orgs/{org}`, `/users/{username}` and `/user`, plus
-//! `GET /user`, `GET /users/{username}`, `GET /orgs/{org}` and `GET /rate_limit`) and the OCI
+//! `GET /user`, `GET /users/{username}`, `GET /orgs/{org}` and `GET /rate_limit`), the open
+//! pull requests and branches of repositories (`GET /repos/{owner}/{repo}/pulls|branches`) and the OCI
 //! registry routes (`/v2/...`, `/token`) on one base URL, over HTTP/1.1 on `127.0.0.1`.
 //!
 //! ```no_run
@@ -68,6 +69,7 @@ mod config;
 mod http;
 mod push;
 mod registry;
+mod repos;
 mod server;
 mod state;
 mod world;
@@ -87,6 +89,7 @@ pub use api::{
 };
 pub use config::{Config, FaultAction, PageFault, PageFaultKind, ScriptedFault};
 pub use push::{sha256_digest, MSG_WRITE_DENIED};
+pub use repos::{Branch, PullRequest, Repository};
 pub use state::RequestRecord;
 pub use world::{
     ago, days, digest, hours, Account, AccountKind, Manifest, Package, Token, Version, World,

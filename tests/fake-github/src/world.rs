@@ -67,6 +67,8 @@ pub struct World {
     pub accounts: Vec<Account>,
     pub tokens: Vec<Token>,
     pub packages: Vec<Package>,
+    /// Repositories with their pull requests and branches (see [`crate::Repository`]).
+    pub repositories: Vec<crate::Repository>,
 }
 
 /// A GitHub user or organization. Its API id is its position in [`World::accounts`] plus one.
@@ -111,6 +113,10 @@ pub struct Token {
     /// A `GITHUB_TOKEN`-like installation token: `GET /user` answers 403
     /// "Resource not accessible by integration".
     pub is_installation: bool,
+    /// `GET /repos/{owner}/{repo}/pulls` is allowed (`pull-requests: read`); otherwise 403.
+    pub can_read_pull_requests: bool,
+    /// `GET /repos/{owner}/{repo}/branches` is allowed (`contents: read`); otherwise 403.
+    pub can_read_contents: bool,
 }
 
 impl Token {
@@ -124,6 +130,8 @@ impl Token {
             refused_as_not_found: false,
             can_push: true,
             is_installation: false,
+            can_read_pull_requests: true,
+            can_read_contents: true,
         }
     }
 }

@@ -20,6 +20,7 @@
 pub mod gfm;
 pub mod hostile;
 pub mod runner;
+pub mod showcase;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;

@@ -364,7 +364,12 @@ fn unreadable_world() -> (World, Vec<u64>, Vec<u64>, String) {
         web.add_version(&digest(51), &[], days(40)).id,
     ];
     web.add_version(&digest(52), &["latest"], days(1));
-    (world, app_ids, web_orphans, digest(3))
+    let world = world.sealed();
+    let faulty = world
+        .package(OWNER, "container", "app")
+        .unwrap()
+        .digest_of(&digest(3));
+    (world, app_ids, web_orphans, faulty)
 }
 
 fn assert_fails_closed(fake: &FakeGithub, result: &RunResult, app_ids: &[u64], faulty: &str) {
@@ -422,9 +427,10 @@ fn a_manifest_answering_500_keeps_its_package_whole_and_the_other_package_is_cle
 fn a_500_on_the_first_manifest_read_is_named_too() {
     let (world, app_ids, web_orphans, _) = unreadable_world();
     // Whichever digest the client reads first (the lowest, or the first listed), it answers 500.
-    let mut digests: Vec<String> = [1, 2, 3, 4, 9].into_iter().map(digest).collect();
+    let app = world.package(OWNER, "container", "app").unwrap();
+    let mut digests: Vec<String> = [1, 2, 3, 4, 9].map(|n| app.digest_of(&digest(n))).to_vec();
     digests.sort();
-    for faulty in [digests[0].clone(), digest(1)] {
+    for faulty in [digests[0].clone(), app.digest_of(&digest(1))] {
         let config = Config {
             manifest_status: [(faulty.clone(), 500)].into_iter().collect(),
             ..Config::default()
@@ -573,7 +579,8 @@ fn an_unknown_media_type_fails_closed() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains(&strange) && w.contains("application/vnd.example+json")),
+            .any(|w| w.contains(&app.digest_of(&strange))
+                && w.contains("application/vnd.example+json")),
         "{warnings:#?}"
     );
 }
@@ -988,7 +995,11 @@ fn the_summary_charts_each_package_says_why_each_version_went_and_undoes_with_th
 
     // Each deleted version with its reason, in the summary as in the log.
     let app = package(&fake, "app");
-    let id = |n: u64| app.version_named(&digest(n)).expect("in the fake").id;
+    let id = |n: u64| {
+        app.version_named(&app.digest_of(&digest(n)))
+            .expect("in the fake")
+            .id
+    };
     for (id, why) in [
         (id(10), "selected by tags"),
         (id(11), "platform manifest only of pr-7, which goes"),
@@ -1025,8 +1036,9 @@ fn a_summary_printed_to_the_log_has_no_chart() {
         "{}",
         result.logs()
     );
-    let platform = package(&fake, "app")
-        .version_named(&digest(11))
+    let app = package(&fake, "app");
+    let platform = app
+        .version_named(&app.digest_of(&digest(11)))
         .expect("in the fake")
         .id;
     assert!(

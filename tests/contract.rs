@@ -856,12 +856,12 @@ fn refusals_and_already_deleted_versions_through_prism() {
         .id;
     lib.add_version("1.0.0", &[], days(1));
     lib.add_version("1.1.0", &[], days(1));
+    let world = world.sealed();
+    let app = world.package(ORG, "container", "app").expect("app");
+    let hex = |n: u64| app.digest_of(&digest(n))["sha256:".len()..].to_owned();
+    let (old_hex, latest_hex) = (hex(1), hex(2));
     let config = Config {
-        scripted: vec![ScriptedFault::hang(
-            Some("GET"),
-            &digest(2)["sha256:".len()..],
-            1,
-        )],
+        scripted: vec![ScriptedFault::hang(Some("GET"), &latest_hex, 1)],
         ..Config::default()
     };
     let mut contract = Contract::start(world, config);
@@ -881,8 +881,7 @@ fn refusals_and_already_deleted_versions_through_prism() {
             .iter()
             .any(|r| r.registry && r.status == status && r.path.contains(digest))
     };
-    let hex = |n: u64| digest(n)["sha256:".len()..].to_owned();
-    while !(manifest_read(&hex(1), 200) && manifest_read(&hex(2), 0)) {
+    while !(manifest_read(&old_hex, 200) && manifest_read(&latest_hex, 0)) {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the manifest read never started"

@@ -123,7 +123,9 @@ fn a_broken_index_is_reported_and_nothing_more_is_deleted_for_it() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains(&digest(1)) && w.contains(&digest(3)) && w.contains("v2.0.0")),
+            .any(|w| w.contains(&app.digest_of(&digest(1)))
+                && w.contains(&app.digest_of(&digest(3)))
+                && w.contains("v2.0.0")),
         "{warnings:#?}"
     );
     let section = result
@@ -135,8 +137,14 @@ fn a_broken_index_is_reported_and_nothing_more_is_deleted_for_it() {
         .lines()
         .find(|l| l.contains("v2.0.0"))
         .unwrap_or_else(|| panic!("a row for v2.0.0:\n{section}"));
-    assert!(row.contains("app") && row.contains(&digest(3)), "{row}");
-    assert!(!row.contains(&digest(2)), "only the missing digest: {row}");
+    assert!(
+        row.contains("app") && row.contains(&app.digest_of(&digest(3))),
+        "{row}"
+    );
+    assert!(
+        !row.contains(&app.digest_of(&digest(2))),
+        "only the missing digest: {row}"
+    );
 }
 
 #[test]
@@ -273,6 +281,7 @@ fn restoring_an_image_by_tag_restores_its_platform_manifests_and_signatures() {
 #[test]
 fn exclude_versions_still_protects_a_platform_manifest_from_an_image_aware_restore() {
     let d = deleted_image();
+    let platform = package(&d.fake, "app").digest_of(&digest(3));
 
     let result = run(
         &d.fake,
@@ -280,7 +289,7 @@ fn exclude_versions_still_protects_a_platform_manifest_from_an_image_aware_resto
             ("packages", "app"),
             ("mode", "restore"),
             ("tags", "v1.2.0"),
-            ("exclude-versions", &digest(3)),
+            ("exclude-versions", &platform),
         ],
     );
 
@@ -398,7 +407,7 @@ fn the_manifest_cache_spares_every_read_on_the_second_run_and_a_corrupt_one_is_a
     );
 
     // A version deleted since: its entry is dropped.
-    let gone = digest(4);
+    let gone = package(&fake, "app").digest_of(&digest(4));
     fake.update_world(|w| {
         let app = w.package_mut(OWNER, "container", "app").unwrap();
         let id = app.version_named(&gone).unwrap().id;

@@ -304,7 +304,7 @@ fn delete_then_restore_with_version_ids_gives_back_the_exact_state() {
     let mixed = mixed_world();
     let fake = FakeGithub::start(mixed.world.clone());
     let before = fake.world();
-    assert_eq!(before, mixed.world);
+    assert_eq!(before, mixed.world.clone().sealed());
 
     let deleted = run_mixed_delete(&fake, &mixed);
     assert_ne!(fake.world(), before);
@@ -408,7 +408,12 @@ fn restore_by_tag_glob_where_exclude_tags_wins() {
         .map(|r| &r.path[r.path.len() - 71..])
         .collect();
     manifests.sort_unstable();
-    let mut expected = vec![digest(101), digest(102)];
+    let web = fake
+        .world()
+        .package(OWNER, "container", "web")
+        .unwrap()
+        .clone();
+    let mut expected = vec![web.digest_of(&digest(101)), web.digest_of(&digest(102))];
     expected.sort_unstable();
     assert_eq!(manifests, expected);
     let last_restore = requests.iter().rposition(|r| r.path.ends_with("/restore"));

@@ -56,7 +56,9 @@ fn releases() -> (World, u64, u64, u64) {
     (world, release, preview, old)
 }
 
-fn assert_crane_line(result: &RunResult, fake: &FakeGithub, digest: &str, tag: &str) {
+/// The summary has the `crane tag` line giving `tag` back to the version built as `label`.
+fn assert_crane_line(result: &RunResult, fake: &FakeGithub, label: &str, tag: &str) {
+    let digest = package(fake).digest_of(label);
     let host = fake.url().trim_start_matches("http://").to_owned();
     let line = format!("crane tag {host}/{OWNER}/app@{digest} {tag}");
     assert!(
@@ -77,7 +79,7 @@ fn a_pr_tag_leaves_a_release_that_keeps_its_id_and_no_throw_away_version_stays()
     let kept = app.version(release).unwrap();
     assert!(!kept.is_deleted());
     assert_eq!(kept.tags, ["v1.2.0"]);
-    assert_eq!(kept.name, digest(1));
+    assert_eq!(kept.name, app.digest_of(&digest(1)));
     assert!(
         app.version(preview).unwrap().is_deleted(),
         "{{pr-13}} goes whole"
@@ -102,7 +104,7 @@ fn a_pr_tag_leaves_a_release_that_keeps_its_id_and_no_throw_away_version_stays()
     assert_eq!(result.output_count("kept-count"), 1);
     assert_eq!(
         result.output_json("untagged"),
-        json!([{ "package": "app", "id": release, "name": digest(1), "tags": ["pr-12"] }])
+        json!([{ "package": "app", "id": release, "name": package(&fake).digest_of(&digest(1)), "tags": ["pr-12"] }])
     );
     assert_eq!(result.output_ids("version-ids"), [preview]);
     assert!(result.summary.contains("## Tags removed from 1 versions"));
@@ -312,7 +314,7 @@ fn a_dry_run_pushes_nothing_and_shows_what_would_be_removed() {
     }
     assert_eq!(
         result.output_json("untagged"),
-        json!([{ "package": "app", "id": release, "name": digest(1), "tags": ["pr-12"] }])
+        json!([{ "package": "app", "id": release, "name": package(&fake).digest_of(&digest(1)), "tags": ["pr-12"] }])
     );
     assert_eq!(result.output_json_ids("deleted"), [preview]);
     assert!(result

@@ -51,6 +51,11 @@
 //! does not document, as GitHub's do. The registry routes are not in the description: point
 //! `registry-url` at the fake itself, not at Prism.
 //!
+//! Container worlds are content-addressed, as every registry is: [`FakeGithub::start`] seals the
+//! world ([`World::seal`]), so each version's name is the sha256 of the exact manifest bytes the
+//! registry serves for it, and so is every digest a manifest or a `sha256-<hex>` tag names; the
+//! made-up digests of [`digest`] are labels, and [`Package::digest_of`] tells what each became.
+//!
 //! The registry also takes pushes (blob uploads, `HEAD` of a blob, `PUT` of a manifest by tag
 //! or digest, digests checked): a manifest pushed becomes a version named by its digest, and
 //! a tag pushed moves to it (see `push.rs`). A token without [`Token::can_push`] is refused
@@ -66,6 +71,7 @@
 mod api;
 pub mod client;
 mod config;
+mod content;
 mod http;
 mod push;
 mod registry;
@@ -110,9 +116,10 @@ impl FakeGithub {
         FakeGithub::start_with(world, Config::default())
     }
 
-    /// Starts a fake serving `world` with `config`, on a free port of 127.0.0.1, with its own
-    /// tokio runtime.
+    /// Starts a fake serving `world`, sealed ([`World::seal`]), with `config`, on a free port of
+    /// 127.0.0.1, with its own tokio runtime.
     pub fn start_with(world: World, config: Config) -> FakeGithub {
+        let world = world.sealed();
         let listener = StdTcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener
             .set_nonblocking(true)
@@ -147,11 +154,13 @@ impl FakeGithub {
         lock(&self.shared).world.clone()
     }
 
-    /// Changes the state in place.
+    /// Changes the state in place, then seals it again ([`World::seal`]: labels of versions
+    /// added become digests).
     pub fn update_world(&self, change: impl FnOnce(&mut World)) {
         let mut state = lock(&self.shared);
         state.listing_cache.clear();
         change(&mut state.world);
+        state.world.seal();
     }
 
     /// A snapshot of the current configuration (the primary budget left included).

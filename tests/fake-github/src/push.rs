@@ -15,8 +15,9 @@ use chrono::Utc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::content::{IMAGE_MEDIA_TYPE, INDEX_MEDIA_TYPE};
 use crate::http::{Answer, RequestParts};
-use crate::registry::{challenge, oci_error, IssuedTokens, IMAGE_MEDIA_TYPE, INDEX_MEDIA_TYPE};
+use crate::registry::{challenge, oci_error, IssuedTokens};
 use crate::world::{Manifest, Token, World};
 
 /// GHCR's message when a token may not write the package.

@@ -2,32 +2,22 @@
 //! answers 401 with a `WWW-Authenticate` challenge until the client brings a bearer token from
 //! `GET /token`, which wants `Basic base64(user:GITHUB_TOKEN)`.
 //!
-//! Manifests are built from [`Manifest`]; their bodies do not hash to their digests
-//! (`Docker-Content-Digest` is the version's name). Only active versions are served: a deleted
-//! version's manifest is `MANIFEST_UNKNOWN` until it is restored, and so is a ghost's
-//! ([`Manifest::Ghost`]), which the API lists all the same.
+//! A manifest is served as `content.rs` builds it from the version's [`crate::Manifest`]: the
+//! exact bytes whose sha256 is the version's name (`Docker-Content-Digest`). Only active
+//! versions are served: a deleted version's manifest is `MANIFEST_UNKNOWN` until it is restored,
+//! and so is a ghost's ([`crate::Manifest::Ghost`]), which the API lists all the same.
 
 use std::collections::HashMap;
 
 use base64::Engine;
 use chrono::{SecondsFormat, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::content;
 use crate::http::{Answer, RequestParts};
-use crate::world::{digest, Manifest, Package, Version, World};
+use crate::world::{Version, World};
 
-pub(crate) const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
-pub(crate) const IMAGE_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 const SERVICE: &str = "fake-registry";
-/// Offsets the digests of configs and layers away from any digest a test makes.
-const CONFIG_DIGEST_SALT: u64 = 1 << 40;
-const LAYER_DIGEST_SALT: u64 = 1 << 41;
-const PLATFORMS: [(&str, &str); 4] = [
-    ("amd64", ""),
-    ("arm64", "v8"),
-    ("arm", "v7"),
-    ("ppc64le", ""),
-];
 
 /// Whether a path belongs to the registry rather than the GitHub API.
 pub(crate) fn is_registry_path(path: &str) -> bool {
@@ -187,72 +177,12 @@ fn manifest(
     let Some(version) = package.active_versions().find(by_reference) else {
         return unknown();
     };
-    if version.manifest == Some(Manifest::Ghost) {
-        return unknown();
-    }
     if let Some(fault) = injected(&version.name) {
         return fault;
     }
-    let (media_type, body) = manifest_body(package, version);
-    Answer::with_type(200, &media_type, body).header("docker-content-digest", version.name.clone())
-}
-
-/// The media type of the manifest with this digest in the package (an image when unknown).
-fn media_type_of(package: &Package, digest: &str) -> String {
-    match package
-        .version_named(digest)
-        .and_then(|v| v.manifest.as_ref())
-    {
-        Some(Manifest::Index { .. }) => INDEX_MEDIA_TYPE.to_owned(),
-        Some(Manifest::Raw { media_type, .. }) => media_type.clone(),
-        _ => IMAGE_MEDIA_TYPE.to_owned(),
+    match content::served(package, version) {
+        Some((media_type, body)) => Answer::with_type(200, &media_type, body)
+            .header("docker-content-digest", version.name.clone()),
+        None => unknown(),
     }
-}
-
-fn manifest_body(package: &Package, version: &Version) -> (String, String) {
-    let descriptor = |digest: &str| json!({ "mediaType": media_type_of(package, digest), "digest": digest, "size": 1024 });
-    let body: Value = match &version.manifest {
-        Some(Manifest::Raw { media_type, body }) => return (media_type.clone(), body.clone()),
-        Some(Manifest::Index { children }) => json!({
-            "schemaVersion": 2,
-            "mediaType": INDEX_MEDIA_TYPE,
-            "manifests": children.iter().enumerate().map(|(i, child)| {
-                let (architecture, variant) = PLATFORMS[i % PLATFORMS.len()];
-                let mut entry = descriptor(child);
-                entry["platform"] = if variant.is_empty() {
-                    json!({ "architecture": architecture, "os": "linux" })
-                } else {
-                    json!({ "architecture": architecture, "os": "linux", "variant": variant })
-                };
-                entry
-            }).collect::<Vec<_>>(),
-        }),
-        Some(Manifest::Image { subject }) => {
-            image_body(version, subject.as_deref().map(descriptor))
-        }
-        Some(Manifest::Ghost) | None => image_body(version, None),
-    };
-    let media_type = body["mediaType"].as_str().expect("set above").to_owned();
-    (media_type, body.to_string())
-}
-
-fn image_body(version: &Version, subject: Option<Value>) -> Value {
-    let mut body = json!({
-        "schemaVersion": 2,
-        "mediaType": IMAGE_MEDIA_TYPE,
-        "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
-            "digest": digest(version.id + CONFIG_DIGEST_SALT),
-            "size": 1469,
-        },
-        "layers": [{
-            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-            "digest": digest(version.id + LAYER_DIGEST_SALT),
-            "size": 3_145_728,
-        }],
-    });
-    if let Some(subject) = subject {
-        body["subject"] = subject;
-    }
-    body
 }

@@ -11,6 +11,14 @@
 //!     .with_manifest(Manifest::index(&[digest(3)]));
 //! app.add_version(&digest(3), &[], days(1));
 //! assert_eq!(world.package("acme", "container", "app").unwrap().active_ids().len(), 3);
+//!
+//! // Content addressing (`FakeGithub::start` does it): the made-up digests were labels.
+//! world.seal();
+//! let app = world.package("acme", "container", "app").unwrap();
+//! let platform = app.digest_of(&digest(3));
+//! assert_ne!(platform, digest(3));
+//! let index = app.version_named(&app.digest_of(&digest(2))).unwrap();
+//! assert_eq!(index.manifest, Some(Manifest::index(&[platform])));
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,8 +49,10 @@ pub fn hours(n: u64) -> Duration {
     Duration::from_secs(n * 3_600)
 }
 
-/// A container digest derived from `n`: `sha256:` and 64 hex characters. Different `n` give
-/// different digests; the same `n` always gives the same digest.
+/// A made-up container digest derived from `n`: `sha256:` and 64 hex characters. Different `n`
+/// give different digests; the same `n` always gives the same digest. Used as a label when
+/// building a world: [`World::seal`] names each manifest by the sha256 of its bytes instead
+/// ([`Package::digest_of`] tells which digest a label became).
 pub fn digest(n: u64) -> String {
     let mut state = n;
     let mut hex = String::from("sha256:");
@@ -168,6 +178,9 @@ pub struct Version {
     /// The manifest the registry serves for a container version; `None` is served as a plain
     /// image manifest without subject.
     pub manifest: Option<Manifest>,
+    /// The name the version was built with, kept by [`World::seal`] when it names a container
+    /// version by its content; an image's bytes derive from it.
+    pub label: Option<String>,
 }
 
 /// What the OCI registry answers for a container version.
@@ -403,6 +416,7 @@ impl Package {
             deleted_at: None,
             downloads: 0,
             manifest: None,
+            label: None,
         });
         self.versions.last_mut().expect("just pushed")
     }

@@ -112,7 +112,12 @@ fn a_single_page_has_no_link_header_and_the_version_shape_is_githubs() {
     assert_eq!(reply.header("x-ratelimit-resource"), Some("core"));
     let newest = &reply.json()[0];
     assert_eq!(newest["id"], id);
-    assert_eq!(newest["name"], digest(1));
+    let name = fake
+        .world()
+        .package("acme", "container", "app")
+        .unwrap()
+        .digest_of(&digest(1));
+    assert_eq!(newest["name"], name);
     assert_eq!(newest["metadata"]["package_type"], "container");
     assert_eq!(newest["metadata"]["container"]["tags"][1], "latest");
     assert!(newest.get("deleted_at").is_none());

@@ -25,6 +25,13 @@ fn images(config: Config) -> Images {
         .with_manifest(Manifest::referrer_of(&index));
     app.add_version(&digest(4), &[], days(2))
         .deleted_ago(days(1));
+    let world = world.sealed();
+    let app = world.package("acme", "container", "team/app").unwrap();
+    let (index, platform, signature) = (
+        app.digest_of(&index),
+        app.digest_of(&platform),
+        app.digest_of(&signature),
+    );
     Images {
         fake: FakeGithub::start_with(world, config),
         index,
@@ -125,7 +132,12 @@ fn manifests_are_served_by_digest_and_tag_with_their_references() {
         "application/vnd.oci.image.index.v1+json"
     );
 
-    for unknown in [digest(4), digest(99)] {
+    let deleted = fake
+        .world()
+        .package("acme", "container", "team/app")
+        .unwrap()
+        .digest_of(&digest(4));
+    for unknown in [deleted, digest(99)] {
         let missing = manifest(&fake, &token, &unknown);
         assert_eq!(missing.status, 404);
         assert_eq!(missing.json()["errors"][0]["code"], "MANIFEST_UNKNOWN");
@@ -142,11 +154,9 @@ fn manifests_are_served_by_digest_and_tag_with_their_references() {
 
 #[test]
 fn manifest_status_faults_and_raw_manifests() {
-    let mut faults = HashMap::new();
-    faults.insert(digest(2), 500);
-    let Images { fake, platform, .. } = images(Config {
-        manifest_status: faults,
-        ..Config::default()
+    let Images { fake, platform, .. } = images(Config::default());
+    fake.update_config(|config| {
+        config.manifest_status = HashMap::from([(platform.clone(), 500)]);
     });
     fake.update_world(|w| {
         w.package_mut("acme", "container", "team/app")
@@ -232,4 +242,144 @@ fn a_deleted_version_is_unknown_to_the_registry_until_it_is_restored() {
     let again = manifest(&fake, &token, &platform);
     assert_eq!(again.status, 200);
     assert_eq!(again.body, served.body);
+}
+
+/// A world with every shape of manifest naming another: an index, an index of that index, a
+/// referrer by `subject` and by tag, a raw body naming a label, a ghost, a broken index.
+fn content_world() -> World {
+    let mut world = World::new().user("alice").org("acme").token(TOKEN, "alice");
+    let app = world.add_package("acme", "container", "app");
+    let index = digest(1);
+    app.add_version(&index, &["v1"], days(3))
+        .with_manifest(Manifest::index(&[digest(2), digest(3)]));
+    app.add_version(&digest(2), &[], days(3));
+    app.add_version(&digest(3), &[], days(3));
+    app.add_version(
+        &digest(4),
+        &[&format!("sha256-{}.sig", &index[7..])],
+        days(2),
+    )
+    .with_manifest(Manifest::referrer_of(&index));
+    app.add_version(&digest(5), &[], days(2))
+        .with_manifest(Manifest::raw(
+            "application/vnd.oci.image.manifest.v1+json",
+            &format!(r#"{{"schemaVersion":2,"subject":{{"digest":"{index}","size":1}}}}"#),
+        ));
+    app.add_version(&digest(6), &["all"], days(1))
+        .with_manifest(Manifest::index(&[digest(1)]));
+    app.add_version(&digest(7), &[], days(1))
+        .with_manifest(Manifest::Ghost);
+    app.add_version(&digest(8), &["broken"], days(1))
+        .with_manifest(Manifest::index(&[digest(2), digest(99)]));
+    world
+}
+
+/// The digests of manifests a served body names, with the sizes it gives them.
+fn named_manifests(body: &serde_json::Value) -> Vec<(String, Option<u64>)> {
+    let mut descriptors: Vec<&serde_json::Value> =
+        body["manifests"].as_array().into_iter().flatten().collect();
+    descriptors.extend(body.get("subject"));
+    descriptors
+        .into_iter()
+        .map(|d| (d["digest"].as_str().unwrap().to_owned(), d["size"].as_u64()))
+        .collect()
+}
+
+#[test]
+fn every_manifest_served_hashes_to_its_digest_and_names_others_by_theirs() {
+    let fake = FakeGithub::start(content_world());
+    let world = fake.world();
+    let app = world.package("acme", "container", "app").unwrap();
+    let token = registry_token(&fake, "repository:acme/app:pull");
+    let get = |reference: &str| {
+        send(
+            &fake,
+            "GET",
+            &format!("/v2/acme/app/manifests/{reference}"),
+            &[("Authorization", &format!("Bearer {token}"))],
+        )
+    };
+    let mut served = HashMap::new();
+    for version in app.active_versions() {
+        let reply = get(&version.name);
+        if version.manifest == Some(Manifest::Ghost) {
+            assert_eq!(reply.status, 404);
+            assert_eq!(version.name, digest(7), "a ghost keeps its label");
+            continue;
+        }
+        assert_eq!(reply.status, 200, "{}", version.name);
+        assert_eq!(crate::sha256_digest(reply.body.as_bytes()), version.name);
+        assert_eq!(
+            reply.header("docker-content-digest"),
+            Some(version.name.as_str())
+        );
+        assert_ne!(Some(&version.name), version.label.as_ref(), "renamed");
+        served.insert(version.name.clone(), reply.body);
+    }
+    assert_eq!(served.len(), 7);
+    // Every digest a body names is the hash of what the registry serves for it, and its size.
+    let raw = &served[&app.digest_of(&digest(5))];
+    let mut named = 0;
+    for body in served.values() {
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        for (digest_named, size) in named_manifests(&json) {
+            if digest_named == digest(99) {
+                continue; // the broken index's missing platform keeps its label
+            }
+            let target = &served[&digest_named];
+            assert_eq!(crate::sha256_digest(target.as_bytes()), digest_named);
+            if body != raw {
+                assert_eq!(size, Some(target.len() as u64), "{body}");
+            }
+            named += 1;
+        }
+    }
+    assert_eq!(
+        named,
+        2 + 1 + 1 + 1 + 1,
+        "index, referrer, raw, index of index, broken"
+    );
+    let index = app.digest_of(&digest(1));
+    assert_eq!(app.version_named(&index).unwrap().tags, ["v1"]);
+    assert_eq!(
+        app.version_named(&app.digest_of(&digest(4))).unwrap().tags,
+        [format!("sha256-{}.sig", &index[7..])],
+        "a sha256-<hex> tag names the digest"
+    );
+    assert!(
+        served[&app.digest_of(&digest(5))].contains(&index),
+        "a raw body's label renamed"
+    );
+    assert!(served[&app.digest_of(&digest(8))].contains(&digest(99)));
+    assert_eq!(get("all").body, served[&app.digest_of(&digest(6))]);
+}
+
+#[test]
+fn sealing_is_idempotent_and_a_version_added_later_is_sealed_too() {
+    let fake = FakeGithub::start(content_world());
+    let before = fake.world();
+    assert_eq!(before.clone().sealed(), before);
+    fake.update_world(|w| {
+        let app = w.package_mut("acme", "container", "app").unwrap();
+        let index = app.digest_of(&digest(1));
+        app.add_version(&digest(10), &[], days(0))
+            .with_manifest(Manifest::referrer_of(&index));
+    });
+    let after = fake.world();
+    let app = after.package("acme", "container", "app").unwrap();
+    let added = app.digest_of(&digest(10));
+    assert_ne!(added, digest(10));
+    let unchanged: Vec<&str> = app.versions.iter().map(|v| v.name.as_str()).collect();
+    let old = before.package("acme", "container", "app").unwrap();
+    let old_names: Vec<&str> = old.versions.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(&unchanged[..old_names.len()], old_names.as_slice());
+    // Same labels, same structure: same digests in another world (ids play no part).
+    let again = content_world().sealed();
+    assert_eq!(
+        again
+            .package("acme", "container", "app")
+            .unwrap()
+            .digest_of(&digest(1)),
+        app.digest_of(&digest(1))
+    );
 }

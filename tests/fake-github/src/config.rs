@@ -43,6 +43,71 @@ pub struct Config {
     /// its packages): pages and `Link` are computed without them, while `version_count`, `GET`
     /// of the version and `DELETE` still see them.
     pub unlisted_versions: Vec<u64>,
+    /// How the registry answers the things real registries disagree on (the defaults are what
+    /// the CNCF distribution registry answers).
+    pub registry: RegistryAnswers,
+}
+
+/// The registry's answers where registries differ. [`RegistryAnswers::default`] answers as the
+/// CNCF distribution registry (2.8) does, checked against it by `tests/interop.rs`, except
+/// where ghcr.io's own answer is documented (a push without rights).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegistryAnswers {
+    /// A manifest `GET` in a repository the registry lacks answers 404 `NAME_UNKNOWN` (some
+    /// registries), not `MANIFEST_UNKNOWN` (distribution, the default).
+    pub unknown_repository_is_name_unknown: bool,
+    /// How a token that may pull but not push is refused a write.
+    pub push_refusal: PushRefusal,
+    /// The `Location` of an upload is a path (`/v2/…/blobs/uploads/<id>`, no query), not an
+    /// absolute URL with a `?_state=` query (distribution, the default).
+    pub relative_upload_location: bool,
+    /// The registry's own rate limit, `None` (the default): no limit.
+    pub rate_limit: Option<RegistryRateLimit>,
+}
+
+impl Default for RegistryAnswers {
+    fn default() -> RegistryAnswers {
+        RegistryAnswers {
+            unknown_repository_is_name_unknown: false,
+            push_refusal: PushRefusal::Denied,
+            relative_upload_location: false,
+            rate_limit: None,
+        }
+    }
+}
+
+/// How a registry refuses a write to a token without push rights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushRefusal {
+    /// 403 `DENIED` `permission_denied: write_package`, as ghcr.io answers.
+    Denied,
+    /// 401 `UNAUTHORIZED` with a challenge carrying `error="insufficient_scope"`, as the
+    /// distribution registry answers a token that lacks the `push` action.
+    InsufficientScope,
+}
+
+/// A registry rate limit, as ghcr.io's (about 44,000 manifest reads and 2,000 pushes a
+/// minute): over it, 429 `TOOMANYREQUESTS` with `Retry-After` (whole seconds until the window
+/// has room again).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegistryRateLimit {
+    /// Manifest and blob reads (`GET`/`HEAD`) allowed per window.
+    pub reads: u64,
+    /// Writes (`POST`, `PUT`, `PATCH`, `DELETE`) allowed per window.
+    pub writes: u64,
+    /// The sliding window (a minute on ghcr.io; shorter in tests).
+    pub window: Duration,
+}
+
+impl RegistryRateLimit {
+    /// ghcr.io's limits as its 429 answers quote them.
+    pub fn ghcr() -> RegistryRateLimit {
+        RegistryRateLimit {
+            reads: 44_000,
+            writes: 2_000,
+            window: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for Config {
@@ -61,6 +126,7 @@ impl Default for Config {
             deleted_by_others: Vec::new(),
             page_faults: Vec::new(),
             unlisted_versions: Vec::new(),
+            registry: RegistryAnswers::default(),
         }
     }
 }

@@ -59,14 +59,28 @@
 //! The registry also takes pushes (blob uploads, `HEAD` of a blob, `PUT` of a manifest by tag
 //! or digest, digests checked): a manifest pushed becomes a version named by its digest, and
 //! a tag pushed moves to it (see `push.rs`). A token without [`Token::can_push`] is refused
-//! every registry write with 403 `DENIED` [`MSG_WRITE_DENIED`].
+//! every registry write with 403 `DENIED` [`MSG_WRITE_DENIED`] (or distribution's 401
+//! `insufficient_scope`, [`PushRefusal`]).
+//!
+//! Where registries differ, the registry answers as the CNCF distribution registry does
+//! (`tests/interop.rs` runs the action against it), or as a test chooses in
+//! [`Config::registry`] ([`RegistryAnswers`]):
+//!
+//! | situation | default (distribution) | mode |
+//! |---|---|---|
+//! | manifest of a repository the registry lacks | 404 `MANIFEST_UNKNOWN` | 404 `NAME_UNKNOWN` |
+//! | upload `Location` | absolute URL with a `?_state=` query | a path, no query |
+//! | `POST …/blobs/uploads/?digest=` with the bytes | 202, body ignored, an upload started | |
+//! | manifest `PUT` without `Content-Type` | 400 `MANIFEST_INVALID` | |
+//! | write with a token that may only pull | 403 `DENIED` (ghcr.io) | 401 `insufficient_scope` |
+//! | over the registry's rate limit | no limit | 429 `TOOMANYREQUESTS`, `Retry-After` |
 //!
 //! Before any route: scripted faults, the in-flight limit, the primary budget, the secondary
 //! points window, then random server errors (see [`Config`]).Then, around the route: a version in
 //! [`Config::deleted_by_others`] is deleted by someone else just before the first `DELETE` of
 //! it is answered; listings leave out [`Config::unlisted_versions`]; a listing page named by
 //! [`Config::page_faults`] loses its `Link`, its items, or answers 404. Registry requests only see
-//! scripted faults, latency and [`Config::manifest_status`].
+//! scripted faults, latency, the registry rate limit and [`Config::manifest_status`].
 
 mod api;
 pub mod client;
@@ -75,6 +89,7 @@ mod content;
 mod http;
 mod push;
 mod registry;
+mod registry_limit;
 mod repos;
 mod server;
 mod state;
@@ -93,7 +108,10 @@ pub use api::{
     MSG_TOO_MANY_DOWNLOADS, MSG_VERSION_NAME_TAKEN, MSG_VERSION_NOT_DELETED, MSG_VERSION_NOT_FOUND,
     MSG_VERSION_RESTORE_EXPIRED,
 };
-pub use config::{Config, FaultAction, PageFault, PageFaultKind, ScriptedFault};
+pub use config::{
+    Config, FaultAction, PageFault, PageFaultKind, PushRefusal, RegistryAnswers, RegistryRateLimit,
+    ScriptedFault,
+};
 pub use push::{sha256_digest, MSG_WRITE_DENIED};
 pub use repos::{Branch, PullRequest, Repository};
 pub use state::RequestRecord;
@@ -193,6 +211,11 @@ impl FakeGithub {
             .iter()
             .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.contains(path_contains))
             .count()
+    }
+
+    /// Registry requests refused 429 by [`Config::registry`]'s rate limit.
+    pub fn registry_rate_limited_answers(&self) -> usize {
+        lock(&self.shared).registry_limiter.refused
     }
 
     /// The highest number of API requests that were being served at once.

@@ -1,12 +1,17 @@
-//! The registry's push routes, as ghcr.io answers them: blob uploads (`POST …/blobs/uploads/`,
-//! then `PUT <location>?digest=`; or one `POST …?digest=`), `HEAD`/`GET …/blobs/<digest>`, and
-//! `PUT …/manifests/<reference>`. Digests are checked against the bytes (SHA-256). A manifest
-//! pushed is a version of the package in the REST state: its name is the digest of the bytes
-//! pushed (an active version with that name is reused, else a new one is made, the package too
-//! on a first push), and a tag pushed moves to it from whichever version carried it.
+//! The registry's push routes, as the distribution registry answers them: blob uploads
+//! (`POST …/blobs/uploads/`, then `PUT <location>&digest=`; a `POST …?digest=` only starts an
+//! upload, its body ignored), `HEAD`/`GET …/blobs/<digest>`, and `PUT …/manifests/<reference>`
+//! (400 `MANIFEST_INVALID` without a `Content-Type` that matches the manifest). Upload
+//! `Location`s are absolute URLs with a `?_state=` query (paths without a query with
+//! [`RegistryAnswers::relative_upload_location`]). Digests are checked against the bytes
+//! (SHA-256). A manifest pushed is a version of the package in the REST state: its name is the
+//! digest of the bytes pushed (an active version with that name is reused, else a new one is
+//! made, the package too on a first push), and a tag pushed moves to it from whichever version
+//! carried it.
 //!
 //! A token the registry grants only `pull` (no `packages: write`, or another user's namespace)
-//! is refused every write with 403 `DENIED` `permission_denied: write_package`; no valid
+//! is refused every write: 403 `DENIED` `permission_denied: write_package` as ghcr.io answers,
+//! or 401 with `error="insufficient_scope"` as distribution does ([`PushRefusal`]); no valid
 //! registry token at all gets the 401 challenge naming `pull,push`.
 
 use std::collections::{HashMap, HashSet};
@@ -15,6 +20,7 @@ use chrono::Utc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::config::{PushRefusal, RegistryAnswers};
 use crate::content::{IMAGE_MEDIA_TYPE, INDEX_MEDIA_TYPE};
 use crate::http::{Answer, RequestParts};
 use crate::registry::{challenge, oci_error, IssuedTokens};
@@ -90,6 +96,7 @@ pub(crate) fn route(
     world: &mut World,
     tokens: &IssuedTokens,
     blobs: &mut Blobs,
+    answers: &RegistryAnswers,
     req: &RequestParts,
 ) -> Answer {
     let segments = req.segments();
@@ -110,10 +117,13 @@ pub(crate) fn route(
         return challenge(req, Some(&scope));
     };
     if !tokens.grants(&token, &repository, wanted) {
-        return oci_error(403, "DENIED", MSG_WRITE_DENIED);
+        return match answers.push_refusal {
+            PushRefusal::Denied => oci_error(403, "DENIED", MSG_WRITE_DENIED),
+            PushRefusal::InsufficientScope => insufficient_scope(req, &repository),
+        };
     }
     match (req.method.as_str(), tail.as_slice()) {
-        ("POST", ["blobs", "uploads"]) => start_upload(blobs, &repository, req),
+        ("POST", ["blobs", "uploads"]) => start_upload(blobs, &repository, answers, req),
         ("PUT", ["blobs", "uploads", id]) => finish_upload(blobs, &repository, id, req),
         ("PATCH", ["blobs", "uploads", _]) => oci_error(
             400,
@@ -148,22 +158,41 @@ fn split_repository<'a>(method: &str, segments: &[&'a str]) -> Option<(String, V
     Some((name.join("/").to_lowercase(), segments[at..].to_vec()))
 }
 
-fn start_upload(blobs: &mut Blobs, repository: &str, req: &RequestParts) -> Answer {
-    if let Some(digest) = req.query_param("digest") {
-        return store_blob(blobs, repository, &digest, &req.body);
+/// distribution's refusal of a token without the `push` action: the challenge again, saying
+/// the scope is insufficient.
+fn insufficient_scope(req: &RequestParts, repository: &str) -> Answer {
+    let mut answer = challenge(req, Some(&format!("repository:{repository}:pull,push")));
+    for (name, value) in &mut answer.headers {
+        if name.eq_ignore_ascii_case("www-authenticate") {
+            value.push_str(",error=\"insufficient_scope\"");
+        }
     }
+    answer
+}
+
+/// Starts an upload session. A `?digest=` (a monolithic upload) changes nothing: distribution
+/// ignores the body and answers 202 like any start, so the client must still `PUT` the bytes.
+fn start_upload(
+    blobs: &mut Blobs,
+    repository: &str,
+    answers: &RegistryAnswers,
+    req: &RequestParts,
+) -> Answer {
     blobs.next_upload += 1;
     let id = format!("upload-{}", blobs.next_upload);
     blobs.uploads.insert(id.clone(), repository.to_owned());
+    let path = format!("/v2/{repository}/blobs/uploads/{id}");
+    let location = if answers.relative_upload_location {
+        path
+    } else {
+        format!("{}{path}?_state=fake-{id}", req.base_url())
+    };
     Answer {
         status: 202,
         headers: Vec::new(),
         body: String::new(),
     }
-    .header(
-        "location",
-        format!("/v2/{repository}/blobs/uploads/{id}?_state=fake"),
-    )
+    .header("location", location)
     .header("docker-upload-uuid", id)
     .header("range", "0-0")
 }
@@ -228,6 +257,9 @@ fn put_manifest(
         .as_deref()
         .map(|t| t.split(';').next().unwrap_or_default().trim().to_owned())
         .unwrap_or_default();
+    if content_type.is_empty() {
+        return invalid("manifest invalid: no Content-Type");
+    }
     let media_type = manifest["mediaType"].as_str().unwrap_or(&content_type);
     if media_type != content_type {
         return invalid("manifest invalid: mediaType does not match Content-Type");

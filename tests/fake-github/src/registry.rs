@@ -5,7 +5,10 @@
 //! A manifest is served as `content.rs` builds it from the version's [`crate::Manifest`]: the
 //! exact bytes whose sha256 is the version's name (`Docker-Content-Digest`). Only active
 //! versions are served: a deleted version's manifest is `MANIFEST_UNKNOWN` until it is restored,
-//! and so is a ghost's ([`crate::Manifest::Ghost`]), which the API lists all the same.
+//! and so is a ghost's ([`crate::Manifest::Ghost`]), which the API lists all the same. A
+//! repository the registry lacks answers `MANIFEST_UNKNOWN` for every manifest, as
+//! distribution does (`NAME_UNKNOWN` with
+//! [`RegistryAnswers::unknown_repository_is_name_unknown`]).
 
 use std::collections::HashMap;
 
@@ -13,6 +16,7 @@ use base64::Engine;
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 
+use crate::config::RegistryAnswers;
 use crate::content;
 use crate::http::{Answer, RequestParts};
 use crate::world::{Version, World};
@@ -82,6 +86,7 @@ pub(crate) fn route(
     world: &World,
     tokens: &mut IssuedTokens,
     manifest_status: &HashMap<String, u16>,
+    answers: &RegistryAnswers,
     req: &RequestParts,
 ) -> Answer {
     if req.raw_path == "/token" {
@@ -103,8 +108,19 @@ pub(crate) fn route(
                 return challenge(req, Some(&format!("repository:{repository}:pull")));
             }
             manifest(world, manifest_status, owner, &name.join("/"), reference)
+                .unwrap_or_else(|| unknown_repository_answer(answers))
         }
         _ => oci_error(404, "NOT_FOUND", "not found"),
+    }
+}
+
+/// A registry that lacks the repository answers `MANIFEST_UNKNOWN` for every manifest
+/// (distribution), or `NAME_UNKNOWN` in that mode.
+fn unknown_repository_answer(answers: &RegistryAnswers) -> Answer {
+    if answers.unknown_repository_is_name_unknown {
+        oci_error(404, "NAME_UNKNOWN", "repository name not known to registry")
+    } else {
+        oci_error(404, "MANIFEST_UNKNOWN", "manifest unknown")
     }
 }
 
@@ -143,29 +159,29 @@ fn issue_token(world: &World, tokens: &mut IssuedTokens, req: &RequestParts) -> 
     )
 }
 
+/// The answer for a manifest of a repository the registry has; `None` when it lacks the
+/// repository.
 fn manifest(
     world: &World,
     manifest_status: &HashMap<String, u16>,
     owner: &str,
     name: &str,
     reference: &str,
-) -> Answer {
+) -> Option<Answer> {
     let injected = |digest: &str| {
         manifest_status
             .get(digest)
             .map(|&status| oci_error(status, "UNKNOWN", "fault injected by the fake registry"))
     };
     if let Some(fault) = injected(reference) {
-        return fault;
+        return Some(fault);
     }
-    let Some(package) = world.packages.iter().find(|p| {
+    let package = world.packages.iter().find(|p| {
         p.package_type == "container"
             && !p.is_deleted()
             && p.owner.eq_ignore_ascii_case(owner)
             && p.name.eq_ignore_ascii_case(name)
-    }) else {
-        return oci_error(404, "NAME_UNKNOWN", "repository name not known to registry");
-    };
+    })?;
     let by_reference = |v: &&Version| {
         if reference.starts_with("sha256:") {
             v.name == reference
@@ -175,14 +191,16 @@ fn manifest(
     };
     let unknown = || oci_error(404, "MANIFEST_UNKNOWN", "manifest unknown");
     let Some(version) = package.active_versions().find(by_reference) else {
-        return unknown();
+        return Some(unknown());
     };
     if let Some(fault) = injected(&version.name) {
-        return fault;
+        return Some(fault);
     }
     match content::served(package, version) {
-        Some((media_type, body)) => Answer::with_type(200, &media_type, body)
-            .header("docker-content-digest", version.name.clone()),
-        None => unknown(),
+        Some((media_type, body)) => Some(
+            Answer::with_type(200, &media_type, body)
+                .header("docker-content-digest", version.name.clone()),
+        ),
+        None => Some(unknown()),
     }
 }

@@ -13,6 +13,7 @@ use crate::config::{Config, FaultAction, PageFaultKind};
 use crate::http::{Answer, RequestParts};
 use crate::push::{self, Blobs};
 use crate::registry::{self, IssuedTokens};
+use crate::registry_limit::RegistryLimiter;
 use crate::world::World;
 
 /// One request the fake served.
@@ -67,6 +68,7 @@ pub(crate) struct State {
     rng: XorShift,
     registry_tokens: IssuedTokens,
     registry_blobs: Blobs,
+    pub registry_limiter: RegistryLimiter,
     /// Listing order of versions, kept between pages; emptied when the world may change.
     pub listing_cache: api::ListingCache,
 }
@@ -99,6 +101,7 @@ impl State {
             rng,
             registry_tokens: IssuedTokens::default(),
             registry_blobs: Blobs::default(),
+            registry_limiter: RegistryLimiter::default(),
             listing_cache: api::ListingCache::default(),
         }
     }
@@ -209,11 +212,16 @@ impl State {
     }
 
     pub fn registry_answer(&mut self, req: &RequestParts) -> Answer {
+        let limit = self.config.registry.rate_limit.as_ref();
+        if let Some(refusal) = self.registry_limiter.admit(limit, req) {
+            return refusal;
+        }
         if push::handles(req) {
             let answer = push::route(
                 &mut self.world,
                 &self.registry_tokens,
                 &mut self.registry_blobs,
+                &self.config.registry,
                 req,
             );
             if req.method == "PUT" && answer.status == 201 {
@@ -225,6 +233,7 @@ impl State {
             &self.world,
             &mut self.registry_tokens,
             &self.config.manifest_status,
+            &self.config.registry,
             req,
         )
     }

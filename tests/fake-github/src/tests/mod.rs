@@ -6,6 +6,7 @@ mod packages;
 mod partial_views;
 mod push;
 mod registry;
+mod registry_answers;
 mod repos;
 
 use std::time::Duration;

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use crate::push::sha256_digest;
-use crate::world::{Manifest, Package, Version, World};
+use crate::world::{Blob, ImageBlobs, Manifest, Package, Version, World};
 
 pub(crate) const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 pub(crate) const IMAGE_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -107,10 +107,12 @@ fn body(version: &Version, describe: &dyn Fn(&str) -> Descriptor) -> Option<(Str
                 entry
             }).collect::<Vec<_>>(),
         }),
-        Some(Manifest::Image { subject }) => {
-            image_body(seed_of(version), subject.as_deref().map(descriptor_json))
-        }
-        None => image_body(seed_of(version), None),
+        Some(Manifest::Image { subject, blobs }) => image_body(
+            seed_of(version),
+            blobs.as_ref(),
+            subject.as_deref().map(descriptor_json),
+        ),
+        None => image_body(seed_of(version), None, None),
     };
     let media_type = body["mediaType"].as_str().expect("set above").to_owned();
     Some((media_type, body.to_string()))
@@ -121,21 +123,31 @@ fn seed_of(version: &Version) -> &str {
     version.label.as_deref().unwrap_or(&version.name)
 }
 
-/// An image manifest whose config and layer are derived from `seed`.
-fn image_body(seed: &str, subject: Option<Value>) -> Value {
+/// An image manifest of `blobs`, or of a config and a layer derived from `seed`.
+fn image_body(seed: &str, blobs: Option<&ImageBlobs>, subject: Option<Value>) -> Value {
+    let own;
+    let blobs = match blobs {
+        Some(blobs) => blobs,
+        None => {
+            own = ImageBlobs {
+                config: Blob {
+                    digest: sha256_digest(format!("config of {seed}").as_bytes()),
+                    size: 1469,
+                },
+                layers: vec![Blob {
+                    digest: sha256_digest(format!("layer of {seed}").as_bytes()),
+                    size: 3_145_728,
+                }],
+            };
+            &own
+        }
+    };
+    let descriptor = |media_type: &str, blob: &Blob| json!({ "mediaType": media_type, "digest": blob.digest, "size": blob.size });
     let mut body = json!({
         "schemaVersion": 2,
         "mediaType": IMAGE_MEDIA_TYPE,
-        "config": {
-            "mediaType": CONFIG_MEDIA_TYPE,
-            "digest": sha256_digest(format!("config of {seed}").as_bytes()),
-            "size": 1469,
-        },
-        "layers": [{
-            "mediaType": LAYER_MEDIA_TYPE,
-            "digest": sha256_digest(format!("layer of {seed}").as_bytes()),
-            "size": 3_145_728,
-        }],
+        "config": descriptor(CONFIG_MEDIA_TYPE, &blobs.config),
+        "layers": blobs.layers.iter().map(|l| descriptor(LAYER_MEDIA_TYPE, l)).collect::<Vec<_>>(),
     });
     if let Some(subject) = subject {
         body["subject"] = subject;
@@ -280,6 +292,7 @@ fn labels_named_by(version: &Version) -> Vec<String> {
         Some(Manifest::Index { children }) => children.clone(),
         Some(Manifest::Image {
             subject: Some(subject),
+            ..
         }) => vec![subject.clone()],
         Some(Manifest::Raw { body, .. }) => {
             let found = std::cell::RefCell::new(Vec::new());
@@ -353,6 +366,7 @@ fn seal_package(package: &mut Package) {
             }
             Some(Manifest::Image {
                 subject: Some(subject),
+                ..
             }) => *subject = rename(subject),
             Some(Manifest::Raw { body, .. }) => *body = rename_digests(body, &rename),
             _ => {}

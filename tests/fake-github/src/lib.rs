@@ -56,6 +56,11 @@
 //! registry serves for it, and so is every digest a manifest or a `sha256-<hex>` tag names; the
 //! made-up digests of [`digest`] are labels, and [`Package::digest_of`] tells what each became.
 //!
+//! An image manifest names a config and layers with their sizes ([`Manifest::image_with`],
+//! [`blob`]): images that name the same [`Blob`] share it, as images on one base layer do, and
+//! [`Package::stored_bytes`] counts each blob of the active versions once, as the registry
+//! stores it (the model behind the action's storage figures and `bytes-freed`).
+//!
 //! The registry also takes pushes (blob uploads, `HEAD` of a blob, `PUT` of a manifest by tag
 //! or digest, digests checked): a manifest pushed becomes a version named by its digest, and
 //! a tag pushed moves to it (see `push.rs`). A token without [`Token::can_push`] is refused
@@ -93,6 +98,7 @@ mod registry_limit;
 mod repos;
 mod server;
 mod state;
+mod storage;
 mod world;
 
 #[cfg(test)]
@@ -116,7 +122,8 @@ pub use push::{sha256_digest, MSG_WRITE_DENIED};
 pub use repos::{Branch, PullRequest, Repository};
 pub use state::RequestRecord;
 pub use world::{
-    ago, days, digest, hours, Account, AccountKind, Manifest, Package, Token, Version, World,
+    ago, blob, days, digest, hours, Account, AccountKind, Blob, ImageBlobs, Manifest, Package,
+    Token, Version, World,
 };
 
 use state::{lock, Shared, State};

@@ -189,8 +189,12 @@ pub enum Manifest {
     /// An image index (multi-platform image) listing the digests of its platform manifests.
     Index { children: Vec<String> },
     /// An image manifest, optionally pointing at another manifest through `subject`
-    /// (signatures, attestations).
-    Image { subject: Option<String> },
+    /// (signatures, attestations). Its config and layers are `blobs`, or, when `None`, a config
+    /// and a layer of its own (1,469 and 3,145,728 bytes) derived from the version's label.
+    Image {
+        subject: Option<String>,
+        blobs: Option<ImageBlobs>,
+    },
     /// A body served verbatim with this media type.
     Raw { media_type: String, body: String },
     /// A ghost: the API lists the version, but the registry has no manifest for it and answers
@@ -206,15 +210,31 @@ impl Manifest {
         }
     }
 
-    /// A plain image manifest.
+    /// A plain image manifest, with a config and a layer of its own.
     pub fn image() -> Manifest {
-        Manifest::Image { subject: None }
+        Manifest::Image {
+            subject: None,
+            blobs: None,
+        }
+    }
+
+    /// An image manifest of this config and these layers (in order): an image that names a
+    /// [`Blob`] another image names shares it, as images built on one base layer do.
+    pub fn image_with(config: Blob, layers: &[Blob]) -> Manifest {
+        Manifest::Image {
+            subject: None,
+            blobs: Some(ImageBlobs {
+                config,
+                layers: layers.to_vec(),
+            }),
+        }
     }
 
     /// An image manifest whose `subject` is `digest` (a signature or attestation of it).
     pub fn referrer_of(digest: &str) -> Manifest {
         Manifest::Image {
             subject: Some(digest.to_owned()),
+            blobs: None,
         }
     }
 
@@ -225,6 +245,32 @@ impl Manifest {
             body: body.to_owned(),
         }
     }
+}
+
+/// A blob of the registry (an image's config or a layer): stored once per package however many
+/// manifests name it, the unit of a package's storage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Blob {
+    /// `sha256:` and 64 hex digits.
+    pub digest: String,
+    /// Bytes, as the manifest's descriptor gives them.
+    pub size: u64,
+}
+
+/// A blob named `name` of `size` bytes: its digest is the sha256 of the name, so the same
+/// name is the same blob (a shared base layer) and different names are different blobs.
+pub fn blob(name: &str, size: u64) -> Blob {
+    Blob {
+        digest: crate::push::sha256_digest(format!("blob {name}").as_bytes()),
+        size,
+    }
+}
+
+/// The config and layers an image manifest names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageBlobs {
+    pub config: Blob,
+    pub layers: Vec<Blob>,
 }
 
 impl World {

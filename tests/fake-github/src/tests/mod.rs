@@ -8,6 +8,7 @@ mod push;
 mod registry;
 mod registry_answers;
 mod repos;
+mod storage;
 
 use std::time::Duration;
 

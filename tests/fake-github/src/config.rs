@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::living::{ListingChange, TagMove};
+
 /// Faults and limits, changeable while the server runs ([`crate::FakeGithub::update_config`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -46,6 +48,12 @@ pub struct Config {
     /// How the registry answers the things real registries disagree on (the defaults are what
     /// the CNCF distribution registry answers).
     pub registry: RegistryAnswers,
+    /// Versions pushed or deleted by someone else right after a given listing page is served
+    /// (each fires once): a listing read page by page while the package changes.
+    pub listing_changes: Vec<ListingChange>,
+    /// Tags CI moves to another version right before the first registry request naming them
+    /// (each fires once): a tag moved between a plan and a push under it.
+    pub moved_tags: Vec<TagMove>,
 }
 
 /// The registry's answers where registries differ. [`RegistryAnswers::default`] answers as the
@@ -127,6 +135,8 @@ impl Default for Config {
             page_faults: Vec::new(),
             unlisted_versions: Vec::new(),
             registry: RegistryAnswers::default(),
+            listing_changes: Vec::new(),
+            moved_tags: Vec::new(),
         }
     }
 }
@@ -173,7 +183,8 @@ pub struct ScriptedFault {
     pub action: FaultAction,
 }
 
-/// What a scripted fault does instead of the normal answer. Neither changes any state.
+/// What a scripted fault does instead of the normal answer. None changes any state, but a held
+/// request is answered by its route once released.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultAction {
     /// Answer this (a `content-type: application/json` header is added unless given).
@@ -184,6 +195,9 @@ pub enum FaultAction {
     },
     /// Never answer.
     Hang,
+    /// Answer normally, but only once [`crate::FakeGithub::release_held`] is called (the
+    /// request stays in flight meanwhile): a write a test holds open while it signals the run.
+    Hold,
     /// A hostile server: answer `status` with a GitHub error body whose message is `message`
     /// with `{authorization}` replaced by the request's own `Authorization` header (empty when
     /// none), as a proxy or a misconfigured server that echoes credentials would.
@@ -248,6 +262,16 @@ impl ScriptedFault {
                 status,
                 message: message.to_owned(),
             },
+        }
+    }
+
+    /// Holds the nth match until [`crate::FakeGithub::release_held`], then answers it normally.
+    pub fn hold(method: Option<&str>, path_contains: &str, nth: usize) -> ScriptedFault {
+        ScriptedFault {
+            method: method.map(str::to_owned),
+            path_contains: path_contains.to_owned(),
+            nth,
+            action: FaultAction::Hold,
         }
     }
 

@@ -86,12 +86,18 @@
 //! it is answered; listings leave out [`Config::unlisted_versions`]; a listing page named by
 //! [`Config::page_faults`] loses its `Link`, its items, or answers 404. Registry requests only see
 //! scripted faults, latency, the registry rate limit and [`Config::manifest_status`].
+//!
+//! A living registry (`living.rs`): [`Config::listing_changes`] push or delete a version right
+//! after a given listing page is served, [`Config::moved_tags`] move a tag right before the
+//! first registry request naming it, and a [`FaultAction::Hold`] keeps a request unanswered
+//! until [`FakeGithub::release_held`] (to signal a run while a write is in flight).
 
 mod api;
 pub mod client;
 mod config;
 mod content;
 mod http;
+mod living;
 mod push;
 mod registry;
 mod registry_limit;
@@ -118,6 +124,7 @@ pub use config::{
     Config, FaultAction, PageFault, PageFaultKind, PushRefusal, RegistryAnswers, RegistryRateLimit,
     ScriptedFault,
 };
+pub use living::{Change, ListingChange, TagMove};
 pub use push::{sha256_digest, MSG_WRITE_DENIED};
 pub use repos::{Branch, PullRequest, Repository};
 pub use state::RequestRecord;
@@ -223,6 +230,28 @@ impl FakeGithub {
     /// Registry requests refused 429 by [`Config::registry`]'s rate limit.
     pub fn registry_rate_limited_answers(&self) -> usize {
         lock(&self.shared).registry_limiter.refused
+    }
+
+    /// Requests held by a [`FaultAction::Hold`] fault so far (released or not).
+    pub fn held(&self) -> usize {
+        lock(&self.shared).held
+    }
+
+    /// Waits until at least `n` requests have been held; false when `timeout` passes first.
+    pub fn wait_until_held(&self, n: usize, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.held() < n {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// Lets every held request go on to its normal answer (and any matched later).
+    pub fn release_held(&self) {
+        lock(&self.shared).release_held();
     }
 
     /// The highest number of API requests that were being served at once.

@@ -70,8 +70,16 @@ async fn handle(
         shared: shared.clone(),
         held: arrival.in_flight,
     };
+    let mut fault = arrival.fault;
+    if fault == Some(FaultAction::Hold) {
+        let mut gate = lock(&shared).hold();
+        // A closed gate channel (the fake dropped) ends the wait too.
+        let _ = gate.wait_for(|open| *open).await;
+        fault = None;
+    }
     tokio::time::sleep(arrival.latency).await;
-    let answer = match arrival.fault {
+    let answer = match fault {
+        Some(FaultAction::Hold) => unreachable!("released above"),
         Some(FaultAction::Hang) => {
             // A hung request stops counting as in flight, so it cannot starve later ones.
             slot.release();

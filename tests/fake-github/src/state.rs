@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::api;
 use crate::config::{Config, FaultAction, PageFaultKind};
 use crate::http::{Answer, RequestParts};
+use crate::living;
 use crate::push::{self, Blobs};
 use crate::registry::{self, IssuedTokens};
 use crate::registry_limit::RegistryLimiter;
@@ -71,6 +72,10 @@ pub(crate) struct State {
     pub registry_limiter: RegistryLimiter,
     /// Listing order of versions, kept between pages; emptied when the world may change.
     pub listing_cache: api::ListingCache,
+    /// Opens (true) when the test releases the requests held by [`FaultAction::Hold`].
+    gate: tokio::sync::watch::Sender<bool>,
+    /// Requests held so far (released or not).
+    pub held: usize,
 }
 
 /// What the arrival of a request decided.
@@ -103,7 +108,20 @@ impl State {
             registry_blobs: Blobs::default(),
             registry_limiter: RegistryLimiter::default(),
             listing_cache: api::ListingCache::default(),
+            gate: tokio::sync::watch::Sender::new(false),
+            held: 0,
         }
+    }
+
+    /// Counts a request in as held; it waits on the returned gate until the test opens it.
+    pub fn hold(&mut self) -> tokio::sync::watch::Receiver<bool> {
+        self.held += 1;
+        self.gate.subscribe()
+    }
+
+    /// Lets every held request (and any held later) go on to its answer.
+    pub fn release_held(&mut self) {
+        self.gate.send_replace(true);
     }
 
     /// Applies a configuration change; fault counters restart when the scripted faults change
@@ -216,6 +234,9 @@ impl State {
         if let Some(refusal) = self.registry_limiter.admit(limit, req) {
             return refusal;
         }
+        if living::before_registry_request(&mut self.config.moved_tags, &mut self.world, req) {
+            self.listing_cache.clear();
+        }
         if push::handles(req) {
             let answer = push::route(
                 &mut self.world,
@@ -286,7 +307,13 @@ impl State {
             &self.config.unlisted_versions,
             req,
         );
-        self.misbehave_as_page(req, answer)
+        let answer = self.misbehave_as_page(req, answer);
+        if answer.status == 200
+            && living::after_listing_page(&mut self.config.listing_changes, &mut self.world, req)
+        {
+            self.listing_cache.clear();
+        }
+        answer
     }
 
     /// Before the first `DELETE` of a version in [`Config::deleted_by_others`], someone else

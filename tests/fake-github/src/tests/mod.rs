@@ -2,6 +2,7 @@
 
 mod accounts;
 mod limits;
+mod living;
 mod packages;
 mod partial_views;
 mod push;

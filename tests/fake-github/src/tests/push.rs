@@ -29,7 +29,7 @@ fn release_world() -> (World, u64) {
     (world, id)
 }
 
-fn push_token(fake: &FakeGithub, credential: &str, repository: &str) -> String {
+pub(super) fn push_token(fake: &FakeGithub, credential: &str, repository: &str) -> String {
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("x:{credential}"));
     let reply = send(
         fake,
@@ -41,7 +41,7 @@ fn push_token(fake: &FakeGithub, credential: &str, repository: &str) -> String {
     reply.json()["token"].as_str().unwrap().to_owned()
 }
 
-fn send_body(
+pub(super) fn send_body(
     fake: &FakeGithub,
     method: &str,
     target: &str,
@@ -63,7 +63,7 @@ fn send_body(
     .expect("an answer")
 }
 
-fn empty_image(note: &str) -> Vec<u8> {
+pub(super) fn empty_image(note: &str) -> Vec<u8> {
     serde_json::json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -80,7 +80,7 @@ fn empty_image(note: &str) -> Vec<u8> {
 }
 
 /// Uploads the empty blob monolithically: POST, then PUT with the digest.
-fn upload_empty_blob(fake: &FakeGithub, bearer: &str) {
+pub(super) fn upload_empty_blob(fake: &FakeGithub, bearer: &str) {
     let started = send_body(
         fake,
         "POST",

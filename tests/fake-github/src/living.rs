@@ -106,8 +106,8 @@ impl ListingChange {
     }
 }
 
-/// CI moves `tag` of the container package `owner/package` to the version `to` (a digest;
-/// pushed now when no active version has that name) right before the first registry request
+/// CI moves `tag` of the container package `owner/package` to the version `to` (a digest or a
+/// label; pushed now when no active version has that name, then named by its content) right before the first registry request
 /// that names the tag as a manifest reference arrives: a read of the tag right before a push
 /// sees it moved, and a push without that read moves it off the fresh build.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,12 +154,13 @@ impl TagMove {
 }
 
 /// Makes `name` an active version of `package` carrying `tags` (a new one, created now, unless
-/// an active version has that name); for tagged types each tag leaves every other version.
+/// an active version has that name or was built with it); for tagged types each tag leaves every
+/// other version. A container version's `name` is a label until the world is sealed again.
 fn push_version(package: &mut Package, name: &str, tags: &[&str]) {
     let now = Utc::now();
     let existing = package
         .active_versions()
-        .find(|v| v.name == name)
+        .find(|v| v.name == name || v.label.as_deref() == Some(name))
         .map(|v| v.id);
     let tagged = matches!(package.package_type.as_str(), "container" | "docker");
     let has_manifest = package.package_type == "container";
@@ -202,7 +203,7 @@ pub(crate) fn after_listing_page(
     for change in &firing {
         change.apply(world);
     }
-    !firing.is_empty()
+    seal_if(world, !firing.is_empty())
 }
 
 /// Applies (and forgets) the tag moves that fire before the registry answers `req`; whether
@@ -219,5 +220,13 @@ pub(crate) fn before_registry_request(
     for tag_move in &firing {
         tag_move.apply(world);
     }
-    !firing.is_empty()
+    seal_if(world, !firing.is_empty())
+}
+
+/// Seals the world after a change (a pushed container version is named by its content).
+fn seal_if(world: &mut World, changed: bool) -> bool {
+    if changed {
+        world.seal();
+    }
+    changed
 }

@@ -154,7 +154,7 @@ fn a_push_of_a_container_moves_its_tags_from_the_version_that_carried_them() {
     let world = fake.world();
     let app = world.package("acme", "container", "app").unwrap();
     assert_eq!(app.version(old).unwrap().tags, vec!["v1"]);
-    let new = app.version_named(&digest(2)).unwrap();
+    let new = app.version_named(&app.digest_of(&digest(2))).unwrap();
     assert_eq!(new.tags, vec!["latest"]);
     assert!(new.created_at > app.version(old).unwrap().created_at);
 }
@@ -177,11 +177,21 @@ fn moved_pr_12() -> Config {
     }
 }
 
-fn tags_of(fake: &FakeGithub, name: &str) -> Vec<String> {
+/// The tags of the active version built with `label` (or named `label`).
+fn tags_of(fake: &FakeGithub, label: &str) -> Vec<String> {
     let world = fake.world();
     let app = world.package("acme", "container", "app").unwrap();
+    let name = app.digest_of(label);
     let version = app.active_versions().find(|v| v.name == name);
     version.map(|v| v.tags.clone()).unwrap_or_default()
+}
+
+fn digest_of(fake: &FakeGithub, label: &str) -> String {
+    let world = fake.world();
+    world
+        .package("acme", "container", "app")
+        .unwrap()
+        .digest_of(label)
 }
 
 #[test]
@@ -192,14 +202,15 @@ fn a_tag_moved_before_a_read_of_it_is_seen_moved() {
     let auth = format!("Bearer {bearer}");
 
     // A read by digest does not fire it; a read of another tag neither.
-    for reference in [digest(1), "v1.2.0".to_owned()] {
+    let release = digest_of(&fake, &digest(1));
+    for reference in [release.clone(), "v1.2.0".to_owned()] {
         let read = send(
             &fake,
             "HEAD",
             &format!("/v2/acme/app/manifests/{reference}"),
             &[("Authorization", &auth)],
         );
-        assert_eq!(read.header("docker-content-digest"), Some(&*digest(1)));
+        assert_eq!(read.header("docker-content-digest"), Some(&*release));
     }
     assert_eq!(tags_of(&fake, &digest(1)), vec!["pr-12", "v1.2.0"]);
 
@@ -210,7 +221,9 @@ fn a_tag_moved_before_a_read_of_it_is_seen_moved() {
         &[("Authorization", &auth)],
     );
     assert_eq!(read.status, 200);
-    assert_eq!(read.header("docker-content-digest"), Some(&*digest(99)));
+    let fresh = digest_of(&fake, &digest(99));
+    assert_ne!(fresh, digest(99), "named by its content");
+    assert_eq!(read.header("docker-content-digest"), Some(&*fresh));
     assert_eq!(tags_of(&fake, &digest(1)), vec!["v1.2.0"]);
     assert_eq!(tags_of(&fake, &digest(99)), vec!["pr-12"]);
     assert!(fake.config().moved_tags.is_empty(), "fires once");

@@ -1,25 +1,17 @@
 //! package-retention: deletes and restores GitHub Packages versions. The data flows
 //! inputs → policy → listing → plan → execution → report; `run` drives it.
 
-mod client;
-mod commands;
-mod execute;
-mod files;
-mod graph;
-mod inputs;
-mod listing;
-mod manifest_cache;
-mod markdown;
+mod github;
 mod model;
 mod plan;
-mod policy;
-mod redact;
 mod registry;
 mod report;
 mod run;
-mod untag;
+mod runner;
+mod settings;
 
-use inputs::{Invocation, RawInputs};
+use runner::{commands, redact};
+use settings::{Invocation, RawInputs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,18 +21,18 @@ fn main() -> ExitCode {
     let raw = match RawInputs::from_environment(&args, env) {
         Ok(Invocation::Run(raw)) => raw,
         Ok(Invocation::Help) => {
-            println!("{}", inputs::USAGE);
+            println!("{}", settings::USAGE);
             return ExitCode::SUCCESS;
         }
         Err(error) => return bad_input(&error),
     };
-    let settings = match raw.into_settings(inputs::read_config_file) {
+    let settings = match raw.into_settings(settings::read_config_file) {
         Ok(settings) => settings,
         Err(error) => return bad_input(&error),
     };
     redact::register(&settings.token);
     commands::enable_debug(env("RUNNER_DEBUG").is_some_and(|value| value.trim() == "1"));
-    let tuning = match client::Tuning::from_env(env) {
+    let tuning = match github::client::Tuning::from_env(env) {
         Ok(tuning) => tuning,
         Err(error) => {
             commands::print_error("Invalid setting", &error.to_string());
@@ -174,7 +166,7 @@ struct ReportFile {
 }
 
 impl ReportFile {
-    fn of(settings: &inputs::Settings) -> Option<ReportFile> {
+    fn of(settings: &settings::Settings) -> Option<ReportFile> {
         let relative = settings.report_file.as_ref()?;
         Some(ReportFile {
             on_disk: settings.workspace.join(relative),
@@ -197,7 +189,7 @@ impl ReportFile {
     }
 }
 
-fn bad_input(error: &inputs::InputError) -> ExitCode {
+fn bad_input(error: &settings::InputError) -> ExitCode {
     commands::print_error(
         &format!("Invalid input `{}`", error.input),
         &error.to_string(),

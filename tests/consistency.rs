@@ -4,7 +4,7 @@
 //! How the binary's inputs are read: integration tests cannot import a binary crate's
 //! modules, so the list `INPUTS` (name and default of every input the binary reads; the binary
 //! reads `INPUT_*` variables and accepts `--<name>` flags only through it) is taken from the
-//! source itself, `include_str!("../src/inputs.rs")`: compiled into this test, so it is always
+//! source itself, `include_str!("../src/settings/mod.rs")`: compiled into this test, so it is always
 //! the source being tested, with no binary or help text in between. The parser is strict:
 //! every `input(` call in the `INPUTS` block must parse as `input("name", "default")`, so a
 //! reformatted or new entry it cannot read fails the test instead of being skipped. The
@@ -23,7 +23,7 @@ use std::process::{Command, Output, Stdio};
 use common::{parse_github_output, BINARY};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const INPUTS_RS: &str = include_str!("../src/inputs.rs");
+const INPUTS_RS: &str = include_str!("../src/settings/mod.rs");
 
 // ------------------------------------------------------------------------------- sources
 

@@ -3,7 +3,7 @@
 //! under each tag to remove, which moves the tag to a version of its own.
 
 use super::{authorize_for, challenge, oci_errors, Challenge, Registry};
-use crate::client::{Answer, Client};
+use crate::github::client::{Answer, Client};
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::Method;
 use sha2::{Digest, Sha256};

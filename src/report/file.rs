@@ -3,8 +3,8 @@
 
 use super::outputs::{leftover_json, version_json};
 use super::{Entry, Fate, Tally};
-use crate::execute::{likely_cause, Action};
-use crate::redact;
+use crate::run::execute::{likely_cause, Action};
+use crate::runner::redact;
 use serde_json::json;
 use std::io::{self, Write};
 use std::path::Path;
@@ -13,7 +13,7 @@ impl Tally<'_> {
     /// Writes the report to `path`, creating its directory: through a temporary file beside it,
     /// renamed into place, so a reader never sees half a report.
     pub fn write_report_file(&self, path: &Path) -> io::Result<()> {
-        crate::files::write_atomically(path, |out| self.write_report(out))
+        crate::runner::files::write_atomically(path, |out| self.write_report(out))
     }
 
     /// The report: the run, its counts, a list per fate (`deleted` or `restored`, `failed`,

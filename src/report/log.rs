@@ -2,9 +2,9 @@
 //! warning and error annotations and the request counts, all written through `commands`.
 
 use super::{verb, Fate, Tally};
-use crate::commands::{Log, TITLE};
-use crate::execute::{likely_cause, Action};
 use crate::plan::{label, short_name};
+use crate::run::execute::{likely_cause, Action};
+use crate::runner::commands::{Log, TITLE};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 impl Tally<'_> {

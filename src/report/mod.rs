@@ -10,11 +10,11 @@ mod summary;
 
 pub use summary::{undo_action, SummaryContext};
 
-use crate::execute::Outcome;
 use crate::model::Version;
 use crate::plan::{ActReason, Decision, Mode, Verdict};
+use crate::run::execute::Outcome;
+use crate::run::untag::{Leftover, Removal};
 use crate::run::{PackageAction, PackageResult, RunReport};
-use crate::untag::{Leftover, Removal};
 use std::io::{self, Write};
 
 /// What a version came to, for the outputs.

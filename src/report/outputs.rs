@@ -6,9 +6,9 @@
 use super::{open_append, Entry, Fate, Tally};
 use crate::model::format_timestamp;
 use crate::plan::Mode;
-use crate::redact;
+use crate::run::untag::Leftover;
 use crate::run::PackageResult;
-use crate::untag::Leftover;
+use crate::runner::redact;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -278,8 +278,8 @@ fn output(
     if heredoc {
         let delimiter = format!(
             "ghadelimiter_{}{}",
-            crate::client::random_hex(),
-            crate::client::random_hex()
+            crate::runner::random::hex(),
+            crate::runner::random::hex()
         );
         writeln!(out, "{name}<<{delimiter}")?;
         value(out)?;

@@ -2,11 +2,11 @@
 //! with a chart per package and an Undo block after a delete; API text goes through `markdown`.
 
 use super::{chart, Entry, Fate, Tally};
-use crate::execute::{likely_cause, Action, Outcome};
-use crate::markdown;
 use crate::model::Timestamp;
 use crate::plan::{label, short_name, Mode, Verdict};
+use crate::run::execute::{likely_cause, Action, Outcome};
 use crate::run::{PackageAction, PackageResult};
+use crate::runner::markdown;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

@@ -102,6 +102,7 @@ mod push;
 mod registry;
 mod registry_limit;
 mod repos;
+pub mod runner;
 mod server;
 mod state;
 mod storage;

@@ -2,18 +2,22 @@
 //! container manifests, plan every package, apply the run-level cuts (`max-deletions`, the
 //! rate-limit budget), then execute, unless it is a dry run. Also the offline plan.
 
-use crate::client::{Client, Counters, Tuning};
-use crate::execute::{self, Action, Job, Outcome};
-use crate::graph::Graph;
-use crate::inputs::{OwnerType, Rule, Settings};
-use crate::listing::{self, Namespace};
+use crate::github::client::{Client, Counters, Tuning};
+use crate::github::listing::{self, Namespace};
 use crate::model::{self, LinkPrefixes, PackageType, RestVersion, Version};
+use crate::plan::graph::Graph;
+use crate::plan::graph::ManifestRefs;
+use crate::plan::policy::Policy;
 use crate::plan::{self, Containers, Cost, DeferReason, Mode, PackagePlan, PlanInput};
-use crate::policy::Policy;
+use crate::registry::cache as manifest_cache;
 use crate::registry::Registry;
-use crate::untag::{self, Removal};
-use crate::{graph::ManifestRefs, manifest_cache};
+use crate::settings::{OwnerType, Rule, Settings};
 use anyhow::{Context, Result};
+use execute::{Action, Job, Outcome};
+use untag::Removal;
+
+pub mod execute;
+pub mod untag;
 use futures::future::join_all;
 use std::collections::{BTreeMap, HashMap};
 
@@ -360,7 +364,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
 /// The plan's counts for a package, as a debug line (debug logging only).
 fn debug_plan(mode: Mode, package: &PackageResult) {
     let Some(plan) = &package.plan else { return };
-    crate::commands::debug(|| {
+    crate::runner::commands::debug(|| {
         let mut kept: BTreeMap<&str, usize> = BTreeMap::new();
         for decision in &plan.decisions {
             if let plan::Verdict::Keep(reason) = &decision.verdict {

@@ -2,8 +2,8 @@
 //! run-level cuts, each against hand-built versions (no I/O, a fixed clock).
 
 use super::*;
-use crate::graph::ManifestRefs;
-use crate::policy::{
+use crate::plan::graph::ManifestRefs;
+use crate::plan::policy::{
     parse_globs, KeepLatestPer, Prerelease, ReleaseLine, SemverRange, TagSelection,
 };
 use proptest::prelude::*;
@@ -2148,7 +2148,7 @@ fn min_versions_to_keep_counts_images_not_their_platform_manifests() {
         ],
         &manifests,
         &Policy {
-            tag_selection: crate::policy::TagSelection::Tagged,
+            tag_selection: crate::plan::policy::TagSelection::Tagged,
             min_versions_to_keep: 1,
             ..Policy::default()
         },
@@ -2166,7 +2166,6 @@ fn min_versions_to_keep_counts_images_not_their_platform_manifests() {
     ));
 }
 
-#[path = "plan_untag_tests.rs"]
 mod untag;
 // ---------------------------------------------------------------------------------------------
 // Image-aware restore

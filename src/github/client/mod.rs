@@ -22,8 +22,6 @@ use anyhow::{anyhow, bail, Context, Result};
 use http::Method;
 use octocrab::{OctoBody, Octocrab};
 use pacing::Pacer;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -195,7 +193,7 @@ impl Client {
         let result = self
             .send_until_done(&method, url, headers, body, target, &mut trace)
             .await;
-        crate::commands::debug(|| {
+        crate::runner::commands::debug(|| {
             let status = match (&result, trace.status) {
                 (Ok(answer), _) => answer.status.as_u16().to_string(),
                 (Err(_), Some(status)) => format!("{status}, given up"),
@@ -256,7 +254,7 @@ impl Client {
                             if wait > self.tuning.max_rate_limit_wait || rate_limit_waits > 10 {
                                 return Ok(answer);
                             }
-                            crate::commands::progress(&format!(
+                            crate::runner::commands::progress(&format!(
                                 "Rate limited on {method} {url} ({}): waiting {}s",
                                 answer.message(),
                                 wait.as_secs()
@@ -293,7 +291,7 @@ impl Client {
                 .tuning
                 .retry_base
                 .saturating_mul(1 << (failures - 1).min(10));
-            let jitter = backoff.mul_f64(random_fraction() * 0.5);
+            let jitter = backoff.mul_f64(crate::runner::random::fraction() * 0.5);
             tokio::time::sleep((backoff + jitter).min(Duration::from_secs(60))).await;
         }
     }
@@ -361,18 +359,4 @@ fn path_of(url: &str) -> &str {
         Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
         None => url,
     }
-}
-
-/// A fraction in [0, 1) from the standard library's per-process random keys.
-pub fn random_fraction() -> f64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(Instant::now().elapsed().as_nanos() as u64);
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A random hex string (heredoc delimiters).
-pub fn random_hex() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u8(0);
-    format!("{:016x}", hasher.finish())
 }

@@ -3,10 +3,10 @@
 //! pages of 100 (after the first page, the rest concurrently when `Link` names the last page);
 //! a listing is complete or it is an error.
 
-use crate::client::{Answer, Client};
-use crate::inputs::OwnerType;
+use crate::github::client::{Answer, Client};
 use crate::model::{LinkPrefixes, PackageType, RestPackage, RestVersion, Version};
-use crate::policy::repository_matches;
+use crate::plan::policy::repository_matches;
+use crate::settings::OwnerType;
 use anyhow::{anyhow, bail, Context, Result};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
@@ -131,10 +131,13 @@ pub async fn expand_packages(
     warnings: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<String>> {
-    let globs: Vec<&String> = names.iter().filter(|n| crate::policy::is_glob(n)).collect();
+    let globs: Vec<&String> = names
+        .iter()
+        .filter(|n| crate::plan::policy::is_glob(n))
+        .collect();
     let exact: Vec<&String> = names
         .iter()
-        .filter(|n| !crate::policy::is_glob(n))
+        .filter(|n| !crate::plan::policy::is_glob(n))
         .collect();
     let mut expanded: Vec<String> = if repositories.is_empty() {
         exact.into_iter().cloned().collect()

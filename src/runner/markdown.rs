@@ -1,7 +1,7 @@
 //! The one place that renders Markdown from untrusted text (names, tags, GitHub's messages): no
 //! text can add a table cell, a line, a link, an image or HTML; links go only to the GitHub web host.
 
-use crate::redact;
+use crate::runner::redact;
 use std::fmt::Write as _;
 
 /// Inline text, safe in a paragraph, a list item or a table cell: the characters that make

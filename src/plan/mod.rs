@@ -3,10 +3,13 @@
 //! container reference graph, the last-version rule; then, over the whole run, one oldest-first
 //! cut (`max-deletions`, or the primary rate-limit budget). No I/O, no clock.
 
-use crate::graph::{Graph, Relation};
 use crate::model::{PackageType, Timestamp, Version};
-use crate::policy::{Exclusion, Filter, Policy, ReleaseLine};
+use graph::{Graph, Relation};
+use policy::{Exclusion, Filter, Policy, ReleaseLine};
 use std::collections::HashMap;
+
+pub mod graph;
+pub mod policy;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -670,5 +673,4 @@ pub fn defer_beyond(
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
 mod tests;

@@ -3,8 +3,8 @@
 //! `Rule` per `config` rule. Bad input becomes an `InputError` naming the input and the value.
 
 use crate::model::PackageType;
+use crate::plan::policy::{self, KeepLatestPer, Policy, Prerelease, SemverRange, TagSelection};
 use crate::plan::Mode;
-use crate::policy::{self, KeepLatestPer, Policy, Prerelease, SemverRange, TagSelection};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -612,7 +612,7 @@ fn parse_rule(
     };
     let registry_url = get("registry-url").trim().trim_end_matches('/').to_string();
     if !(registry_url.starts_with("https://") || registry_url.starts_with("http://"))
-        || crate::client::Origin::of(&registry_url).is_err()
+        || crate::github::client::Origin::of(&registry_url).is_err()
     {
         return Err(err(
             "registry-url",

@@ -1,7 +1,7 @@
 //! The one writer of workflow commands (`::error::`, `::warning::`, `::group::`, `::debug::`) and
 //! of log lines built from API data: every piece of data is escaped and redacted here, and nowhere else.
 
-use crate::redact;
+use crate::runner::redact;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -106,8 +106,8 @@ impl Log {
     pub fn verbatim(&mut self, write: impl FnOnce(&mut Log)) {
         let resume = format!(
             "{}{}",
-            crate::client::random_hex(),
-            crate::client::random_hex()
+            crate::runner::random::hex(),
+            crate::runner::random::hex()
         );
         let _ = writeln!(self.text, "::stop-commands::{resume}");
         write(self);
@@ -153,15 +153,11 @@ pub fn progress(text: &str) {
     eprint!("{}", log.into_text());
 }
 
-/// The runner's rules for reading a log, shared with the end-to-end tests.
-#[cfg(test)]
-#[path = "../tests/common/runner.rs"]
-mod runner;
-
 #[cfg(test)]
 mod tests {
-    use super::runner::{assert_no_command_from_data, commands};
+    // The runner's rules for reading a log, shared with the end-to-end tests.
     use super::*;
+    use fake_github::runner::{assert_no_command_from_data, commands};
 
     const HOSTILE: &str = "x\n::add-mask::secret\r::warning::owned %0A ##[set-env name=A]b, c: d";
 

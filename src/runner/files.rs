@@ -17,7 +17,7 @@ pub fn write_atomically(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", crate::client::random_hex()));
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", crate::runner::random::hex()));
     let written = File::create(&temporary).and_then(|file| {
         let mut out = BufWriter::new(file);
         write(&mut out)?;

@@ -2,6 +2,7 @@
 //! (ended by `\n` or `\r`) that starts with `::` (leading white space aside) is a command; the
 //! older form `##[name …]` is one wherever it stands in a line; between `::stop-commands::T` and
 //! `::T::` nothing is a command. Used to prove that no command comes from data.
+//! (In this crate so that the binary's unit tests and the end-to-end tests share one copy.)
 
 /// One command the runner would run.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 //! sha256:<hex> m                                   an image
 //! ```
 
-use crate::graph::ManifestRefs;
+use crate::plan::graph::ManifestRefs;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use std::io::Write;
@@ -52,7 +52,7 @@ pub fn load(path: &Path) -> (HashMap<String, ManifestRefs>, Option<String>) {
 
 /// Writes the entries to `path` atomically: a temporary file next to it, then a rename.
 pub fn save(path: &Path, entries: &[(String, ManifestRefs)]) -> Result<()> {
-    crate::files::write_atomically(path, |out| out.write_all(render(entries).as_bytes()))
+    crate::runner::files::write_atomically(path, |out| out.write_all(render(entries).as_bytes()))
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -3,9 +3,9 @@
 //! a time, each digest read at most once per run and not at all when the manifest cache knows it.
 //! A 404 `MANIFEST_UNKNOWN` is a ghost; a registry that keeps failing is given up for the package.
 
-use crate::client::{Client, FailureBudget};
-use crate::graph::ManifestRefs;
+use crate::github::client::{Client, FailureBudget};
 use crate::model::Version;
+use crate::plan::graph::ManifestRefs;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine;
 use futures::stream::{self, StreamExt};
@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+pub mod cache;
 pub mod push;
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -452,7 +453,7 @@ async fn authorize_for(
     let Some(params) = challenge else {
         return Ok(None);
     };
-    crate::client::check_realm(registry_url, &params["realm"])?;
+    crate::github::client::check_realm(registry_url, &params["realm"])?;
     let encode = |value: &str| {
         percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
     };
@@ -568,7 +569,7 @@ async fn read_manifest(
     parse_manifest(&answer).map(Known::Manifest)
 }
 
-fn parse_manifest(answer: &crate::client::Answer) -> Result<ManifestRefs> {
+fn parse_manifest(answer: &crate::github::client::Answer) -> Result<ManifestRefs> {
     #[derive(serde::Deserialize)]
     struct Descriptor {
         digest: String,

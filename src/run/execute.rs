@@ -4,7 +4,7 @@
 //! rights, and that package gets no further writes); a rate-limit wait too long for this run
 //! defers the version.
 
-use crate::client::{Answer, Client};
+use crate::github::client::{Answer, Client};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
 use std::cell::RefCell;

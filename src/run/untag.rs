@@ -2,14 +2,14 @@
 //! manifest pushed under every tag to remove, the throw-away version found through the REST
 //! listing (its name is the pushed digest) and deleted. The original version is never touched.
 
-use crate::client::Client;
-use crate::execute::{likely_cause, Action};
-use crate::listing::Namespace;
+use crate::github::client::Client;
+use crate::github::listing::Namespace;
 use crate::model::{LinkPrefixes, PackageType, RestVersion, Version};
 use crate::registry::push::{
     is_valid_tag, sha256_digest, throwaway_manifest, PushFailure, PushSession,
 };
 use crate::registry::Registry;
+use crate::run::execute::{likely_cause, Action};
 use std::time::Duration;
 
 /// What came of removing tags from one version.
@@ -199,7 +199,7 @@ pub fn not_sent() -> Removal {
             status: None,
             message: format!(
                 "{} the token lacks delete rights for this package, so no tag was removed (its throw-away version could not be deleted)",
-                crate::execute::NOT_SENT
+                crate::run::execute::NOT_SENT
             ),
         }),
         ..Removal::default()
@@ -247,7 +247,7 @@ async fn find_version(
         tokio::time::sleep(wait).await;
         let answer = client.get(&path).await?;
         if !answer.is_success() {
-            return Err(crate::listing::api_error(
+            return Err(crate::github::listing::api_error(
                 "listing the package's versions",
                 &answer,
             ));

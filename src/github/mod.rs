@@ -1,0 +1,5 @@
+//! GitHub's REST API: the one HTTP path (`client/`), and what the run asks of it: owners,
+//! packages and their versions (`listing`).
+
+pub mod client;
+pub mod listing;

@@ -3,6 +3,7 @@
 
 mod github;
 mod model;
+mod outcome;
 mod plan;
 mod registry;
 mod report;
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
             commands::print_error(commands::TITLE, &format!("{error:#}"));
             // Every output is written on every run: a run that stops here changed nothing. The
             // report file and the summary say why it stopped.
-            let nothing = run::RunReport {
+            let nothing = outcome::RunReport {
                 mode: settings.mode,
                 dry_run: settings.dry_run,
                 offline: settings.versions_file.is_some(),

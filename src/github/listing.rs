@@ -3,76 +3,16 @@
 //! pages of 100 (after the first page, the rest concurrently when `Link` names the last page);
 //! a listing is complete or it is an error.
 
-use crate::github::client::{Answer, Client};
+use super::client::{Answer, Client};
+use super::routes::{api_error, segment, Namespace};
 use crate::model::{LinkPrefixes, PackageType, RestPackage, RestVersion, Version};
-use crate::plan::policy::repository_matches;
+use crate::settings::values::repository_matches;
 use crate::settings::OwnerType;
 use anyhow::{anyhow, bail, Context, Result};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 const PER_PAGE: usize = 100;
-
-/// Path segment encoding: everything but unreserved characters (so `/` in a name is `%2F`).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-fn segment(text: &str) -> String {
-    utf8_percent_encode(text, SEGMENT).to_string()
-}
-
-/// Where an owner's packages live in the REST API.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Namespace {
-    Org(String),
-    User(String),
-    /// The token's own account, through `/user`.
-    Me(String),
-}
-
-impl Namespace {
-    pub fn prefix(&self) -> String {
-        match self {
-            Namespace::Org(org) => format!("/orgs/{}", segment(org)),
-            Namespace::User(user) => format!("/users/{}", segment(user)),
-            Namespace::Me(_) => "/user".to_string(),
-        }
-    }
-
-    /// `org` or `user`, as the `owner-type` input says it.
-    pub fn owner_type(&self) -> &'static str {
-        match self {
-            Namespace::Org(_) => "org",
-            Namespace::User(_) | Namespace::Me(_) => "user",
-        }
-    }
-
-    pub fn package_path(&self, package_type: PackageType, name: &str) -> String {
-        format!(
-            "{}/packages/{}/{}",
-            self.prefix(),
-            package_type,
-            segment(name)
-        )
-    }
-
-    pub fn version_path(&self, package_type: PackageType, name: &str, id: u64) -> String {
-        format!("{}/versions/{id}", self.package_path(package_type, name))
-    }
-}
-
-/// A failed answer as an error that quotes GitHub.
-pub fn api_error(what: &str, answer: &Answer) -> anyhow::Error {
-    anyhow!(
-        "{what}: GitHub answered {} \"{}\"",
-        answer.status.as_u16(),
-        answer.message()
-    )
-}
 
 /// Works out the owner's namespace. `auto` asks `GET /users/{owner}` for its type; a user who is
 /// the token's own account (`GET /user`) is served through the `/user` routes.
@@ -133,11 +73,11 @@ pub async fn expand_packages(
 ) -> Result<Vec<String>> {
     let globs: Vec<&String> = names
         .iter()
-        .filter(|n| crate::plan::policy::is_glob(n))
+        .filter(|n| crate::settings::values::is_glob(n))
         .collect();
     let exact: Vec<&String> = names
         .iter()
-        .filter(|n| !crate::plan::policy::is_glob(n))
+        .filter(|n| !crate::settings::values::is_glob(n))
         .collect();
     let mut expanded: Vec<String> = if repositories.is_empty() {
         exact.into_iter().cloned().collect()
@@ -165,7 +105,7 @@ pub async fn expand_packages(
     .with_context(|| {
         format!(
             "the {package_type} packages of `{}` could not all be listed, so the globs in `packages` cannot be expanded",
-            namespace_owner(namespace)
+            namespace.owner()
         )
     })?;
     let listed = match pages {
@@ -173,7 +113,7 @@ pub async fn expand_packages(
         Pages::Refused(answer) => match answer.status {
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => bail!(
                 "the token cannot list the {package_type} packages of `{}` (GitHub answered {} \"{}\"), so the globs in `packages` cannot be expanded: name the packages exactly, or use a token that can list them (a classic PAT with read:packages)",
-                namespace_owner(namespace),
+                namespace.owner(),
                 answer.status.as_u16(),
                 answer.message()
             ),
@@ -202,7 +142,7 @@ pub async fn expand_packages(
         if matched.is_empty() {
             warnings.push(format!(
                 "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
-                namespace_owner(namespace)
+                namespace.owner()
             ));
         }
         let linked: Vec<&RestPackage> = matched
@@ -217,7 +157,7 @@ pub async fn expand_packages(
             warnings.push(format!(
                 "`packages` glob `{pattern}` matched {} {package_type} packages of `{}`, none linked to a repository that `repository` names",
                 matched.len(),
-                namespace_owner(namespace)
+                namespace.owner()
             ));
         }
         expanded.extend(linked.into_iter().map(|package| package.name.clone()));
@@ -264,7 +204,7 @@ async fn linked_exact_names(
             }
             StatusCode::NOT_FOUND => warnings.push(format!(
                 "{package_type} package `{name}` of `{}` was not found (or is deleted), so its repository cannot be checked against `repository`: skipped",
-                namespace_owner(namespace)
+                namespace.owner()
             )),
             _ => {
                 return Err(api_error(
@@ -275,12 +215,6 @@ async fn linked_exact_names(
         }
     }
     Ok(linked)
-}
-
-pub fn namespace_owner(namespace: &Namespace) -> &str {
-    match namespace {
-        Namespace::Org(name) | Namespace::User(name) | Namespace::Me(name) => name,
-    }
 }
 
 /// Versions in one state, or `None` when the package does not exist (or was deleted): the
@@ -520,15 +454,5 @@ mod tests {
         assert_eq!(links.last_page, Some(7));
         assert!(links.next.unwrap().ends_with("page=2"));
         assert_eq!(Links::parse(""), Links::default());
-    }
-
-    #[test]
-    fn names_are_encoded_as_one_segment() {
-        let ns = Namespace::Org("acme".into());
-        assert_eq!(
-            ns.version_path(PackageType::Container, "team/app", 7),
-            "/orgs/acme/packages/container/team%2Fapp/versions/7"
-        );
-        assert_eq!(Namespace::Me("me".into()).prefix(), "/user");
     }
 }

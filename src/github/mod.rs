@@ -1,5 +1,6 @@
 //! GitHub's REST API: the one HTTP path (`client/`), and what the run asks of it: owners,
-//! packages and their versions (`listing`).
+//! packages and their versions (`listing`); every route's path (`routes`).
 
 pub mod client;
 pub mod listing;
+pub mod routes;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 pub mod graph;
 pub mod policy;
+pub mod ranges;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

@@ -2,8 +2,8 @@
 //! what came of it and why, however long the lists (the step outputs stop at 1,000,000 bytes).
 
 use super::outputs::{leftover_json, version_json};
-use super::{Entry, Fate, Tally};
-use crate::run::execute::{likely_cause, Action};
+use super::{Entry, Counted, Tally};
+use crate::plan::Mode;
 use crate::runner::redact;
 use serde_json::json;
 use std::io::{self, Write};
@@ -16,50 +16,49 @@ impl Tally<'_> {
         crate::runner::files::write_atomically(path, |out| self.write_report(out))
     }
 
-    /// The report: the run, its counts, a list per fate (`deleted` or `restored`, `failed`,
+    /// The report: the run, its counts, a list per count (`deleted` or `restored`, `failed`,
     /// `kept`, `deferred`, `untagged`), the ids changed, the packages with their problems and warnings.
     fn write_report(&self, out: &mut impl Write) -> io::Result<()> {
         let report = self.report;
-        let action = Action::of(report.mode);
-        let (changed, other) = match action {
-            Action::Delete => ("deleted", "restored"),
-            Action::Restore => ("restored", "deleted"),
+        let (changed, other) = match report.mode {
+            Mode::Delete => ("deleted", "restored"),
+            Mode::Restore => ("restored", "deleted"),
         };
         let header = json!({
             "mode": report.mode.as_str(),
             "dry_run": report.dry_run,
             "offline": report.offline,
             "counts": {
-                changed: self.count(Fate::Changed),
+                changed: self.count(Counted::Changed),
                 other: 0,
                 "failed": self.failed_count(),
-                "kept": self.count(Fate::Kept),
-                "deferred": self.count(Fate::Deferred),
-                "untagged": self.count(Fate::Untagged),
+                "kept": self.count(Counted::Kept),
+                "deferred": self.count(Counted::Deferred),
+                "untagged": self.count(Counted::Untagged),
             },
         })
         .to_string();
         // The header without its closing brace; the lists follow, an entry at a time.
         out.write_all(&header.as_bytes()[..header.len() - 1])?;
         let lists = [
-            (changed, Fate::Changed),
-            ("failed", Fate::Failed),
-            ("kept", Fate::Kept),
-            ("deferred", Fate::Deferred),
-            ("untagged", Fate::Untagged),
+            (changed, Counted::Changed),
+            ("failed", Counted::Failed),
+            ("kept", Counted::Kept),
+            ("deferred", Counted::Deferred),
+            ("untagged", Counted::Untagged),
         ];
-        for (key, fate) in lists {
+        for (key, counted) in lists {
             write!(out, ",\"{key}\":[")?;
-            for (i, entry) in self.with(fate).enumerate() {
+            for (i, entry) in self.with(counted).enumerate() {
                 if i > 0 {
                     out.write_all(b",")?;
                 }
-                let value = self.report_entry(entry, action).to_string();
+                let value = self.report_entry(entry).to_string();
                 out.write_all(redact::clean(&value).as_bytes())?;
             }
-            if fate == Fate::Failed {
+            if counted == Counted::Failed {
                 // `untag`: throw-away versions left behind, after the versions that failed.
-                let failed = self.count(Fate::Failed);
+                let failed = self.count(Counted::Failed);
                 for (i, (package, leftover, tags)) in self.leftovers.iter().enumerate() {
                     if failed + i > 0 {
                         out.write_all(b",")?;
@@ -73,7 +72,7 @@ impl Tally<'_> {
             out.write_all(b"]")?;
         }
         write!(out, ",\"{other}\":[],\"version_ids\":[")?;
-        for (i, entry) in self.with(Fate::Changed).enumerate() {
+        for (i, entry) in self.with(Counted::Changed).enumerate() {
             let comma = if i == 0 { "" } else { "," };
             write!(out, "{comma}{}", entry.version.id)?;
         }
@@ -98,16 +97,16 @@ impl Tally<'_> {
         out.write_all(b"\n")
     }
 
-    /// One version of the report: as in the outputs, with its owner, the reason for its fate and,
+    /// One version of the report: as in the outputs, with its owner, the reason for its count and,
     /// for a failure, GitHub's status and message and the likely cause.
-    fn report_entry(&self, entry: &Entry, action: Action) -> serde_json::Value {
+    fn report_entry(&self, entry: &Entry) -> serde_json::Value {
         let mut value = version_json(entry);
         value["owner"] = json!(entry.package.owner);
         value["reason"] = json!(entry.reason(self.report.mode));
-        if let Some((status, message)) = entry.failure {
-            value["status"] = json!(status);
-            value["message"] = json!(message);
-            value["cause"] = json!(likely_cause(action, status, message));
+        if let Some(failure) = entry.failure {
+            value["status"] = json!(failure.status);
+            value["message"] = json!(failure.message);
+            value["cause"] = json!(failure.cause(self.report.mode));
         }
         value
     }

@@ -1,9 +1,8 @@
 //! The log: a folded group per package with a line per version (long lists cut), then the
 //! warning and error annotations and the request counts, all written through `commands`.
 
-use super::{verb, Fate, Tally};
+use super::{verb, Counted, Tally};
 use crate::plan::{label, short_name};
-use crate::run::execute::{likely_cause, Action};
 use crate::runner::commands::{Log, TITLE};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -40,13 +39,13 @@ impl Tally<'_> {
                         continue;
                     }
                     shown += 1;
-                    let action = match entry.fate {
-                        Fate::Changed => verb,
-                        Fate::Failed => "FAILED",
-                        Fate::Deferred => "defer",
-                        Fate::Kept => "keep",
-                        Fate::Untagged if self.report.dry_run => "would untag",
-                        Fate::Untagged => "untag",
+                    let action = match entry.counted {
+                        Counted::Changed => verb,
+                        Counted::Failed => "FAILED",
+                        Counted::Deferred => "defer",
+                        Counted::Kept => "keep",
+                        Counted::Untagged if self.report.dry_run => "would untag",
+                        Counted::Untagged => "untag",
                     };
                     let reason = entry.shown_reason(self.report.mode, self.report.dry_run);
                     log.line(&format!(
@@ -79,8 +78,8 @@ impl Tally<'_> {
         for warning in &self.report.warnings {
             log.warning(TITLE, warning);
         }
-        for entry in self.with(Fate::Failed) {
-            let (status, message) = entry.failure();
+        for entry in self.with(Counted::Failed) {
+            let failure = entry.failure();
             log.error(
                 TITLE,
                 &format!(
@@ -89,9 +88,9 @@ impl Tally<'_> {
                     entry.package.name,
                     entry.version.id,
                     label(entry.version),
-                    status.map(|s| s.to_string()).unwrap_or_default(),
-                    message,
-                    likely_cause(Action::of(self.report.mode), status, &message)
+                    failure.status.map(|s| s.to_string()).unwrap_or_default(),
+                    failure.message,
+                    failure.cause(self.report.mode)
                 ),
             );
         }
@@ -138,7 +137,7 @@ impl Tally<'_> {
         };
         for package in &self.report.packages {
             let ids: Vec<String> = self
-                .with(Fate::Changed)
+                .with(Counted::Changed)
                 .filter(|e| std::ptr::eq(e.package, package))
                 .map(|e| e.version.id.to_string())
                 .collect();

@@ -1,6 +1,6 @@
-//! Telling what happened: the tally of every version's fate, shared by the step outputs
-//! (`outputs.rs`), the report file (`file.rs`), the log (`log.rs`) and the job summary
-//! (`summary.rs`).
+//! Telling what happened: the tally of the run's outcome (`crate::outcome`), every version in
+//! the count its verdict and outcome put it in, shared by the step outputs (`outputs.rs`), the
+//! report file (`file.rs`), the log (`log.rs`) and the job summary (`summary.rs`).
 
 mod chart;
 mod file;
@@ -12,14 +12,13 @@ pub use summary::{undo_action, SummaryContext};
 
 use crate::model::Version;
 use crate::plan::{ActReason, Decision, Mode, Verdict};
-use crate::run::execute::Outcome;
-use crate::run::untag::{Leftover, Removal};
-use crate::run::{PackageAction, PackageResult, RunReport};
+use crate::outcome::{Failure, Leftover, Outcome, PackageResult, RunReport, UntagOutcome};
 use std::io::{self, Write};
 
-/// What a version came to, for the outputs.
+/// The count (and the list of the outputs) a version is in: its verdict, carried out as its
+/// outcome says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fate {
+enum Counted {
     /// Deleted or restored (or would be, in a dry run).
     Changed,
     Failed,
@@ -33,8 +32,8 @@ enum Fate {
 struct Entry<'a> {
     package: &'a PackageResult,
     version: &'a Version,
-    fate: Fate,
-    failure: Option<(Option<u16>, &'a str)>,
+    counted: Counted,
+    failure: Option<Failure<'a>>,
     /// `None`: the version came back with its package.
     decision: Option<&'a Decision>,
     whole_package: bool,
@@ -43,7 +42,7 @@ struct Entry<'a> {
     removed: &'a [String],
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
     fn reason(&self, mode: Mode) -> String {
         let Some(decision) = self.decision else {
             return "came back with its package".into();
@@ -86,7 +85,7 @@ impl Entry<'_> {
     }
 
     fn went_with_parent(&self) -> bool {
-        self.fate == Fate::Changed
+        self.counted == Counted::Changed
             && self.decision.is_some_and(|d| {
                 matches!(
                     d.verdict,
@@ -95,10 +94,13 @@ impl Entry<'_> {
             })
     }
 
-    fn failure(&self) -> (Option<u16>, String) {
-        self.failure
-            .map(|(status, message)| (status, message.to_string()))
-            .unwrap_or_default()
+    /// Its failure (none: no status, no message).
+    fn failure(&self) -> Failure<'a> {
+        self.failure.unwrap_or(Failure {
+            status: None,
+            message: "",
+            not_sent: false,
+        })
     }
 }
 
@@ -130,7 +132,7 @@ impl<'a> Tally<'a> {
                 entries.push(Entry {
                     package,
                     version,
-                    fate: Fate::Changed,
+                    counted: Counted::Changed,
                     failure: None,
                     decision: None,
                     whole_package: false,
@@ -139,10 +141,10 @@ impl<'a> Tally<'a> {
                 });
             }
             let Some(plan) = &package.plan else { continue };
-            let removals: std::collections::HashMap<usize, &Removal> =
+            let removals: std::collections::HashMap<usize, &UntagOutcome> =
                 package.removals.iter().map(|(i, r)| (*i, r)).collect();
-            let package_outcome = match &package.package_action {
-                Some((PackageAction::Delete, outcome)) => Some(outcome.as_ref()),
+            let package_outcome = match &package.package_request {
+                Some((Mode::Delete, outcome)) => Some(outcome.as_ref()),
                 _ => None,
             };
             for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
@@ -157,35 +159,35 @@ impl<'a> Tally<'a> {
                     }
                 }
                 let mut removed: &[String] = &[];
-                let (fate, failure) = match (&decision.verdict, outcome) {
+                let (counted, failure) = match (&decision.verdict, outcome) {
                     (Verdict::Untag(tags), _) => match removal {
                         None if report.dry_run => {
                             removed = tags;
-                            (Fate::Untagged, None)
+                            (Counted::Untagged, None)
                         }
-                        None => (Fate::Kept, None),
+                        None => (Counted::Kept, None),
                         Some(removal) => {
                             removed = &removal.removed;
-                            match &removal.failure {
-                                Some(f) => (Fate::Failed, Some((f.status, f.message.as_str()))),
-                                None => (Fate::Untagged, None),
+                            match removal.failure.as_ref().and_then(Outcome::failure) {
+                                Some(failure) => (Counted::Failed, Some(failure)),
+                                None => (Counted::Untagged, None),
                             }
                         }
                     },
-                    (Verdict::Keep(_), _) => (Fate::Kept, None),
-                    (Verdict::Defer(_), _) => (Fate::Deferred, None),
-                    (Verdict::Act(_), None) => (Fate::Changed, None),
-                    (Verdict::Act(_), Some(o)) if o.succeeded() => (Fate::Changed, None),
-                    (Verdict::Act(_), Some(Outcome::Deferred)) => (Fate::Deferred, None),
-                    (Verdict::Act(_), Some(Outcome::Failed { status, message })) => {
-                        (Fate::Failed, Some((*status, message.as_str())))
-                    }
-                    (Verdict::Act(_), Some(_)) => (Fate::Changed, None),
+                    (Verdict::Keep(_), _) => (Counted::Kept, None),
+                    (Verdict::Defer(_), _) => (Counted::Deferred, None),
+                    (Verdict::Act(_), None) => (Counted::Changed, None),
+                    (Verdict::Act(_), Some(o)) if o.succeeded() => (Counted::Changed, None),
+                    (Verdict::Act(_), Some(Outcome::Deferred)) => (Counted::Deferred, None),
+                    (Verdict::Act(_), Some(outcome)) => match outcome.failure() {
+                        Some(failure) => (Counted::Failed, Some(failure)),
+                        None => (Counted::Changed, None),
+                    },
                 };
                 entries.push(Entry {
                     package,
                     version,
-                    fate,
+                    counted,
                     failure,
                     decision: Some(decision),
                     whole_package: package_outcome.is_some() && decision.verdict.is_act(),
@@ -213,17 +215,17 @@ impl<'a> Tally<'a> {
         self
     }
 
-    fn with(&self, fate: Fate) -> impl Iterator<Item = &Entry<'a>> {
-        self.entries.iter().filter(move |e| e.fate == fate)
+    fn with(&self, counted: Counted) -> impl Iterator<Item = &Entry<'a>> {
+        self.entries.iter().filter(move |e| e.counted == counted)
     }
 
-    fn count(&self, fate: Fate) -> usize {
-        self.with(fate).count()
+    fn count(&self, counted: Counted) -> usize {
+        self.with(counted).count()
     }
 
     /// Versions that failed, and throw-away versions of `untag` left behind.
     pub fn failed_count(&self) -> usize {
-        self.count(Fate::Failed) + self.leftovers.len()
+        self.count(Counted::Failed) + self.leftovers.len()
     }
 
     /// `untag`: the versions that lost tags (or would), with those tags; a removal that

@@ -3,11 +3,10 @@
 //! 1,000,000 bytes (GitHub refuses a step output over 1 MiB): a list keeps its first entries that
 //! fit, and `truncated` says so.
 
-use super::{open_append, Entry, Fate, Tally};
+use super::{open_append, Entry, Counted, Tally};
 use crate::model::format_timestamp;
 use crate::plan::Mode;
-use crate::run::untag::Leftover;
-use crate::run::PackageResult;
+use crate::outcome::{Leftover, PackageResult};
 use crate::runner::redact;
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -50,16 +49,16 @@ impl Tally<'_> {
     /// stopping before the entry that would take it over [`OUTPUT_LIMIT`].
     pub fn write_outputs(&self, out: &mut impl Write, heredoc: bool) -> io::Result<Vec<Cut>> {
         let (deleted, restored) = match self.report.mode {
-            Mode::Delete => (Some(Fate::Changed), None),
-            Mode::Restore => (None, Some(Fate::Changed)),
+            Mode::Delete => (Some(Counted::Changed), None),
+            Mode::Restore => (None, Some(Counted::Changed)),
         };
-        let count = |fate: Option<Fate>| fate.map_or(0, |fate| self.count(fate));
+        let count = |counted: Option<Counted>| counted.map_or(0, |counted| self.count(counted));
         let numbers = [
             ("deleted-count", count(deleted)),
             ("restored-count", count(restored)),
-            ("failed-count", self.count(Fate::Failed)),
-            ("kept-count", self.count(Fate::Kept)),
-            ("deferred-count", self.count(Fate::Deferred)),
+            ("failed-count", self.count(Counted::Failed)),
+            ("kept-count", self.count(Counted::Kept)),
+            ("deferred-count", self.count(Counted::Deferred)),
         ];
         for (name, number) in numbers {
             output(out, heredoc, name, |w| write!(w, "{number}"))?;
@@ -68,18 +67,18 @@ impl Tally<'_> {
         let lists = [
             ("deleted", deleted),
             ("restored", restored),
-            ("failed", Some(Fate::Failed)),
+            ("failed", Some(Counted::Failed)),
         ];
-        for (name, fate) in lists {
-            let total = match fate {
-                Some(Fate::Failed) => self.failed_count(),
-                fate => fate.map_or(0, |fate| self.count(fate)),
+        for (name, counted) in lists {
+            let total = match counted {
+                Some(Counted::Failed) => self.failed_count(),
+                counted => counted.map_or(0, |counted| self.count(counted)),
             };
             list_output(out, heredoc, name, total, &mut cuts, |w| {
-                self.write_json(w, fate)
+                self.write_json(w, counted)
             })?;
         }
-        let total = self.count(Fate::Changed);
+        let total = self.count(Counted::Changed);
         list_output(out, heredoc, "version-ids", total, &mut cuts, |w| {
             self.write_ids(w)
         })?;
@@ -95,17 +94,17 @@ impl Tally<'_> {
         Ok(cuts)
     }
 
-    /// A JSON array of the versions that came to `fate` (failures with status and message): its
+    /// A JSON array of the versions counted in `counted` (failures with status and message): its
     /// first entries that fit in [`OUTPUT_LIMIT`]. Returns how many were written.
-    fn write_json(&self, w: &mut dyn Write, fate: Option<Fate>) -> io::Result<usize> {
+    fn write_json(&self, w: &mut dyn Write, counted: Option<Counted>) -> io::Result<usize> {
         let mut list = Bounded::json(w)?;
-        for entry in fate.into_iter().flat_map(|fate| self.with(fate)) {
+        for entry in counted.into_iter().flat_map(|counted| self.with(counted)) {
             // Names, tags and messages come from the server, which may echo the token.
             if !list.push(&redact::clean(&output_json(entry).to_string()))? {
                 return list.close();
             }
         }
-        if fate == Some(Fate::Failed) {
+        if counted == Some(Counted::Failed) {
             // `untag`: throw-away versions left behind, after the versions that failed.
             for (package, leftover, tags) in &self.leftovers {
                 let value = leftover_json(package, leftover, tags);
@@ -121,7 +120,7 @@ impl Tally<'_> {
     /// Returns how many were written.
     fn write_ids(&self, w: &mut dyn Write) -> io::Result<usize> {
         let mut list = Bounded::new(w, None);
-        for entry in self.with(Fate::Changed) {
+        for entry in self.with(Counted::Changed) {
             if !list.push(&entry.version.id.to_string())? {
                 break;
             }
@@ -248,9 +247,9 @@ pub(super) fn leftover_json(
 /// An entry of the `deleted`, `restored` and `failed` outputs.
 fn output_json(entry: &Entry) -> Value {
     let mut value = version_json(entry);
-    if let Some((status, message)) = entry.failure {
-        value["status"] = json!(status);
-        value["message"] = json!(message);
+    if let Some(failure) = entry.failure {
+        value["status"] = json!(failure.status);
+        value["message"] = json!(failure.message);
     }
     value
 }

@@ -1,11 +1,10 @@
 //! The job summary (`GITHUB_STEP_SUMMARY`): Markdown a person reads at a glance, under 1 MiB,
 //! with a chart per package and an Undo block after a delete; API text goes through `markdown`.
 
-use super::{chart, Entry, Fate, Tally};
+use super::{chart, Entry, Counted, Tally};
 use crate::model::Timestamp;
 use crate::plan::{label, short_name, Mode, Verdict};
-use crate::run::execute::{likely_cause, Action, Outcome};
-use crate::run::{PackageAction, PackageResult};
+use crate::outcome::{Outcome, PackageResult};
 use crate::runner::markdown;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -87,7 +86,7 @@ impl Tally<'_> {
                 .iter()
                 .filter(|e| {
                     std::ptr::eq(e.package, package)
-                        && e.fate == Fate::Changed
+                        && e.counted == Counted::Changed
                         && e.came_back_with_image()
                 })
                 .count();
@@ -165,10 +164,10 @@ impl Tally<'_> {
             "| package | type | active before | selected | kept (why) | {changed_word} | failed | deferred | active after |\n|---|---|---:|---:|---|---:|---:|---:|---:|"
         );
         for package in &report.packages {
-            let mine = |fate: Fate| {
+            let mine = |counted: Counted| {
                 self.entries
                     .iter()
-                    .filter(|e| std::ptr::eq(e.package, package) && e.fate == fate)
+                    .filter(|e| std::ptr::eq(e.package, package) && e.counted == counted)
                     .count()
             };
             let selected = package
@@ -184,9 +183,9 @@ impl Tally<'_> {
                     }
                 }
             }
-            let kept = mine(Fate::Kept);
+            let kept = mine(Counted::Kept);
             let why: Vec<String> = why.iter().map(|(k, n)| format!("{n} {k}")).collect();
-            let changed = mine(Fate::Changed);
+            let changed = mine(Counted::Changed);
             let after = package.active_before.map(|before| match report.mode {
                 Mode::Delete => before.saturating_sub(changed).to_string(),
                 Mode::Restore => (before + changed).to_string(),
@@ -210,8 +209,8 @@ impl Tally<'_> {
                 } else {
                     format!(" ({})", why.join(", "))
                 },
-                mine(Fate::Failed),
-                mine(Fate::Deferred),
+                mine(Counted::Failed),
+                mine(Counted::Deferred),
                 after.unwrap_or_else(|| "?".into()),
             );
         }
@@ -248,7 +247,7 @@ impl Tally<'_> {
             );
         }
         out.push_str(&self.broken_images());
-        let deferred = self.count(Fate::Deferred);
+        let deferred = self.count(Counted::Deferred);
         if deferred > 0 {
             let _ = writeln!(
                 out,
@@ -260,7 +259,7 @@ impl Tally<'_> {
             );
         }
         for package in &report.packages {
-            if let Some((PackageAction::Restore, outcome)) = &package.package_action {
+            if let Some((Mode::Restore, outcome)) = &package.package_request {
                 let what = match outcome {
                     None => {
                         "would be restored first (a dry run cannot list its versions)".to_string()
@@ -281,7 +280,7 @@ impl Tally<'_> {
         }
 
         let problems: Vec<&PackageResult> = self.problems().collect();
-        let failures: Vec<&Entry> = self.with(Fate::Failed).collect();
+        let failures: Vec<&Entry> = self.with(Counted::Failed).collect();
         if !problems.is_empty() || !failures.is_empty() {
             let _ = writeln!(out, "\n## Failures\n");
             for package in problems {
@@ -298,7 +297,8 @@ impl Tally<'_> {
                     "| package | id | version | status | GitHub's message | likely cause |\n|---|---:|---|---:|---|---|\n",
                 );
                 for entry in &failures {
-                    let (status, message) = entry.failure();
+                    let failure = entry.failure();
+                    let (status, message) = (failure.status, failure.message);
                     // An untag failure's message already names its cause.
                     let cause = if entry
                         .decision
@@ -306,7 +306,7 @@ impl Tally<'_> {
                     {
                         "see the message (untag)"
                     } else {
-                        likely_cause(Action::of(report.mode), status, &message)
+                        failure.cause(report.mode)
                     };
                     let _ = writeln!(
                         table,
@@ -315,7 +315,7 @@ impl Tally<'_> {
                         entry.version.id,
                         markdown::code(&label(entry.version)),
                         status.map(|s| s.to_string()).unwrap_or_else(|| "–".into()),
-                        markdown::text(&message),
+                        markdown::text(message),
                         cause
                     );
                 }
@@ -328,7 +328,7 @@ impl Tally<'_> {
             }
         }
 
-        let changed: Vec<&Entry> = self.with(Fate::Changed).collect();
+        let changed: Vec<&Entry> = self.with(Counted::Changed).collect();
         if !changed.is_empty() {
             let title = format!(
                 "{} versions {}{}",
@@ -502,7 +502,7 @@ impl Tally<'_> {
             ids: String,
         }
         let mut groups: BTreeMap<(String, &str, &str), UndoStep> = BTreeMap::new();
-        for entry in self.with(Fate::Changed) {
+        for entry in self.with(Counted::Changed) {
             let p = entry.package;
             let step = groups
                 .entry((p.owner.clone(), p.owner_type, p.package_type.as_str()))
@@ -586,7 +586,7 @@ impl Tally<'_> {
                 .filter(|e| e.decision.is_some())
                 .map(|e| e.version.created_at);
             let remaining = mine()
-                .filter(|e| e.decision.is_some() && e.fate != Fate::Changed)
+                .filter(|e| e.decision.is_some() && e.counted != Counted::Changed)
                 .map(|e| e.version.created_at);
             let (count_before, count_after) = (before.clone().count(), remaining.clone().count());
             if count_before == 0 {

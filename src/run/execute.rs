@@ -5,61 +5,16 @@
 //! defers the version.
 
 use crate::github::client::{Answer, Client};
+use crate::outcome::Outcome;
+use crate::plan::Mode;
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// The fix for a token that may read a package but not delete it, as GitHub's 404 hides it.
-macro_rules! delete_rights_fix {
-    () => {
-        "give the workflow's repository \"Manage Actions access: Admin\" in the package's settings (and the job `permissions: packages: write`), or use a classic PAT with delete:packages"
-    };
-}
-pub const DELETE_RIGHTS_FIX: &str = delete_rights_fix!();
-
-/// The start of the message of a write not sent because the package refused an earlier one.
-pub const NOT_SENT: &str = "not sent:";
-
-/// What happened to one request of the plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// 404 on delete, and a GET confirmed it gone: someone else deleted it first.
-    AlreadyGone,
-    Failed {
-        status: Option<u16>,
-        message: String,
-    },
-    /// A rate limit that would outlast the run: left for the next run.
-    Deferred,
-}
-
-impl Outcome {
-    pub fn succeeded(&self) -> bool {
-        matches!(self, Outcome::Done | Outcome::AlreadyGone)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Delete,
-    Restore,
-}
-
-impl Action {
-    /// What a run of this mode does to the versions it acts on.
-    pub fn of(mode: crate::plan::Mode) -> Action {
-        match mode {
-            crate::plan::Mode::Delete => Action::Delete,
-            crate::plan::Mode::Restore => Action::Restore,
-        }
-    }
-}
-
 /// One request to make.
 pub struct Job {
-    pub action: Action,
+    pub mode: Mode,
     /// API path of the version or the package.
     pub path: String,
     /// Jobs of a lower depth all finish before any of a higher depth starts.
@@ -112,17 +67,11 @@ pub async fn execute(client: &Client, jobs: &[Job], concurrency: usize) -> Execu
 
 async fn run_job(client: &Client, job: &Job, refused: &RefCell<HashMap<usize, String>>) -> Outcome {
     if let Some(path) = refused.borrow().get(&job.package) {
-        return Outcome::Failed {
-            status: None,
-            message: format!(
-                "{NOT_SENT} the token lacks delete rights for this package (GitHub answered 404 to the delete of {}, which is still there)",
-                target_of(path)
-            ),
-        };
+        return Outcome::not_sent(path);
     }
-    let answer = match job.action {
-        Action::Delete => client.delete(&job.path).await,
-        Action::Restore => client.post(&format!("{}/restore", job.path)).await,
+    let answer = match job.mode {
+        Mode::Delete => client.delete(&job.path).await,
+        Mode::Restore => client.post(&format!("{}/restore", job.path)).await,
     };
     let answer = match answer {
         Ok(answer) => answer,
@@ -133,7 +82,7 @@ async fn run_job(client: &Client, job: &Job, refused: &RefCell<HashMap<usize, St
             }
         }
     };
-    let outcome = judge(job.action, &answer);
+    let outcome = judge(job.mode, &answer);
     if outcome != Outcome::AlreadyGone {
         return outcome;
     }
@@ -151,14 +100,6 @@ async fn run_job(client: &Client, job: &Job, refused: &RefCell<HashMap<usize, St
             .or_insert_with(|| job.path.clone());
     }
     confirmed
-}
-
-/// "version 123" or "the package", for a job's path.
-pub fn target_of(path: &str) -> String {
-    match path.rsplit_once("/versions/") {
-        Some((_, id)) => format!("version {id}"),
-        None => "the package".to_string(),
-    }
 }
 
 /// GitHub answers 404 to a delete both when the target is gone and when the token may read it
@@ -200,7 +141,7 @@ async fn confirm_gone(client: &Client, path: &str, delete: &Answer) -> Outcome {
     }
 }
 
-fn judge(action: Action, answer: &Answer) -> Outcome {
+fn judge(mode: Mode, answer: &Answer) -> Outcome {
     if answer.is_success() {
         return Outcome::Done;
     }
@@ -210,56 +151,11 @@ fn judge(action: Action, answer: &Answer) -> Outcome {
     {
         return Outcome::Deferred;
     }
-    if action == Action::Delete && answer.status == StatusCode::NOT_FOUND {
+    if mode == Mode::Delete && answer.status == StatusCode::NOT_FOUND {
         return Outcome::AlreadyGone;
     }
     Outcome::Failed {
         status: Some(answer.status.as_u16()),
         message: answer.message(),
-    }
-}
-
-/// Plain words for a failure: the likely cause behind GitHub's message.
-pub fn likely_cause(action: Action, status: Option<u16>, message: &str) -> &'static str {
-    let message = message.to_ascii_lowercase();
-    match (action, status) {
-        (Action::Delete, Some(404)) => {
-            concat!(
-                "GitHub answered 404, yet a GET shows it still there: the token lacks delete rights for this package (it may read, not delete). Fix: ",
-                delete_rights_fix!()
-            )
-        }
-        _ if message.starts_with(NOT_SENT) => concat!(
-            "no further deletions were sent to this package once GitHub's 404 showed the token lacks delete rights. Fix: ",
-            delete_rights_fix!()
-        ),
-        _ if message.contains("5000 downloads") => {
-            "GitHub keeps public versions downloaded more than 5,000 times; only GitHub support can delete them"
-        }
-        _ if message.contains("last tagged version") || message.contains("last version") => {
-            "GitHub refuses to delete a package's last (tagged) version: set delete-empty-package to delete the whole package"
-        }
-        (Action::Restore, _) if message.contains("30 days") => {
-            "it was deleted more than 30 days ago, and GitHub restores only within 30 days"
-        }
-        (Action::Restore, _) if message.contains("same name") => {
-            "the same name was published again after the deletion (GitHub restores nothing over an active package or version of that name): delete or rename the new one first, or keep it"
-        }
-        (Action::Restore, _) if message.contains("not deleted") => {
-            "it is not deleted (restored already, perhaps by another run)"
-        }
-        (Action::Restore, Some(404)) if message.contains("not found") => concat!(
-            "GitHub answers 404 both when there is nothing of that name to restore and when the token may read the package but not restore it (restoring needs the rights deleting needs): check the name, else ",
-            delete_rights_fix!()
-        ),
-        (_, Some(401)) => "the token is invalid or expired",
-        (_, Some(403)) => {
-            "the token lacks the rights: give the workflow `packages: write` and the repository Admin in the package's \"Manage Actions access\", or use a classic PAT with delete:packages"
-        }
-        (Action::Restore, _) => {
-            "GitHub restores only within 30 days of the deletion, and only if the same package name and version were not published again since"
-        }
-        (Action::Delete, None) => "the request could not be completed after retries (network or server trouble)",
-        (Action::Delete, _) => "see GitHub's message",
     }
 }

@@ -3,7 +3,8 @@
 //! rate-limit budget), then execute, unless it is a dry run. Also the offline plan.
 
 use crate::github::client::{Client, Counters, Tuning};
-use crate::github::listing::{self, Namespace};
+use crate::github::listing;
+use crate::github::routes::Namespace;
 use crate::model::{self, LinkPrefixes, PackageType, RestVersion, Version};
 use crate::plan::graph::Graph;
 use crate::plan::graph::ManifestRefs;
@@ -13,8 +14,11 @@ use crate::registry::cache as manifest_cache;
 use crate::registry::Registry;
 use crate::settings::{OwnerType, Rule, Settings};
 use anyhow::{Context, Result};
-use execute::{Action, Job, Outcome};
-use untag::Removal;
+use crate::outcome::{
+    likely_cause, target_of, BrokenImage, Outcome, PackageResult, RunReport, UntagOutcome,
+    DELETE_RIGHTS_FIX,
+};
+use execute::Job;
 
 pub mod execute;
 pub mod untag;
@@ -23,95 +27,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Requests left untouched in the primary budget, for whatever else the token does.
 pub const BUDGET_RESERVE: usize = 25;
-
-/// The whole-package request of a package, if any.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PackageAction {
-    /// `delete-empty-package`: one DELETE of the package.
-    Delete,
-    /// Restore mode: the package itself was deleted; restoring it comes first.
-    Restore,
-}
-
-/// Everything that happened to one package.
-#[derive(Debug)]
-pub struct PackageResult {
-    pub owner: String,
-    pub owner_type: &'static str,
-    pub package_type: PackageType,
-    pub name: String,
-    /// Active versions before the run, when known.
-    pub active_before: Option<usize>,
-    pub plan: Option<PackagePlan>,
-    /// Per version of the plan: what the request did (`None`: no request, or a dry run).
-    pub outcomes: Vec<Option<Outcome>>,
-    pub package_action: Option<(PackageAction, Option<Outcome>)>,
-    /// Restore mode: the versions that came back with their package.
-    pub restored_with_package: Vec<Version>,
-    /// The registry of a container package (`registry-url`), for the summary's `crane` lines.
-    pub registry_url: String,
-    /// `untag`: what came of each removal of tags, by version index of the plan (none in a
-    /// dry run).
-    pub removals: Vec<(usize, Removal)>,
-    /// The package could not be worked on (listing failed, restore of the package refused…).
-    pub problem: Option<String>,
-    pub warnings: Vec<String>,
-    /// The inputs that selected the versions the plan acts on (`tags`, `older-than`…).
-    pub selected_by: Vec<&'static str>,
-    /// Containers: ids of the versions whose manifest the registry does not have (ghosts).
-    pub ghosts: Vec<u64>,
-    /// Containers: indexes naming platform manifests that are neither listed nor readable.
-    pub broken_images: Vec<BrokenImage>,
-}
-
-/// An index whose platform manifests are not all there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenImage {
-    pub id: u64,
-    pub digest: String,
-    pub tags: Vec<String>,
-    pub missing: Vec<String>,
-}
-
-impl PackageResult {
-    fn new(rule: &Rule, owner_type: &'static str, name: &str) -> PackageResult {
-        PackageResult {
-            owner: rule.owner.clone(),
-            owner_type,
-            package_type: rule.package_type,
-            name: name.to_string(),
-            active_before: None,
-            plan: None,
-            outcomes: Vec::new(),
-            package_action: None,
-            restored_with_package: Vec::new(),
-            registry_url: rule.registry_url.clone(),
-            removals: Vec::new(),
-            problem: None,
-            warnings: Vec::new(),
-            selected_by: rule.policy.selecting_inputs(),
-            ghosts: Vec::new(),
-            broken_images: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct RunReport {
-    pub mode: Mode,
-    pub dry_run: bool,
-    pub offline: bool,
-    pub packages: Vec<PackageResult>,
-    pub warnings: Vec<String>,
-    /// Plain log lines about the run (packages that `repository` leaves out).
-    pub notes: Vec<String>,
-    /// The primary budget read before writing, when GitHub has one.
-    pub budget_remaining: Option<usize>,
-    pub counters: Counters,
-    /// Container manifests read from the registry and found in the `manifest-cache`, when any
-    /// were needed or the cache is set.
-    pub manifests: Option<(usize, usize)>,
-}
 
 /// Plans against an exported versions file: no token, no network.
 pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
@@ -172,7 +87,7 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
     }
     package.outcomes = vec![None; plan.versions.len()];
     if plan.delete_package {
-        package.package_action = Some((PackageAction::Delete, None));
+        package.package_request = Some((Mode::Delete, None));
     }
     package.plan = Some(plan);
     debug_plan(settings.mode, &package);
@@ -289,9 +204,9 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         package.outcomes = vec![None; plan.versions.len()];
         let namespace = &targets[p].1;
         if plan.delete_package {
-            package.package_action = Some((PackageAction::Delete, None));
+            package.package_request = Some((Mode::Delete, None));
             jobs.push(Job {
-                action: Action::Delete,
+                mode: Mode::Delete,
                 path: namespace.package_path(package.package_type, &package.name),
                 depth: 0,
                 package: p,
@@ -299,11 +214,10 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             places.push((p, None));
             continue;
         }
-        let action = Action::of(settings.mode);
-        for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
+                for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
             if decision.verdict.is_act() {
                 jobs.push(Job {
-                    action,
+                    mode: settings.mode,
                     path: namespace.version_path(package.package_type, &package.name, version.id),
                     depth: decision.depth,
                     package: p,
@@ -319,7 +233,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             match place {
                 Some(i) => package.outcomes[i] = Some(outcome),
                 None => {
-                    if let Some((_, slot)) = &mut package.package_action {
+                    if let Some((_, slot)) = &mut package.package_request {
                         *slot = Some(outcome);
                     }
                 }
@@ -403,12 +317,12 @@ fn refused_problem(package: &PackageResult, path: &str) -> String {
         .outcomes
         .iter()
         .flatten()
-        .filter(|o| matches!(o, Outcome::Failed { message, .. } if message.starts_with(execute::NOT_SENT)))
+        .filter(|o| matches!(o, Outcome::NotSent { .. }))
         .count();
     format!(
         "GitHub answered 404 to the delete of {}, yet a GET shows it still there: the token may read this package but not delete it. Fix: {}. No further deletions were sent to this package ({not_sent} versions not attempted: they are listed as failed, none was deleted)",
-        execute::target_of(path),
-        execute::DELETE_RIGHTS_FIX
+        target_of(path),
+        DELETE_RIGHTS_FIX
     )
 }
 
@@ -444,13 +358,19 @@ async fn remove_tags(
                 wanted.iter().map(|&(_, v, tags)| (v, tags)).collect();
             let results = if refused {
                 // The token may not delete here: a throw-away version could not be deleted.
-                removals.iter().map(|_| untag::not_sent()).collect()
+                removals
+                    .iter()
+                    .map(|_| UntagOutcome {
+                        failure: Some(Outcome::untag_not_sent()),
+                        ..UntagOutcome::default()
+                    })
+                    .collect()
             } else {
                 untag::remove_tags(client, registry, &target, &removals).await
             };
             wanted.iter().map(|&(i, _, _)| i).zip(results).collect()
         });
-    let results: Vec<Vec<(usize, Removal)>> = join_all(work).await;
+    let results: Vec<Vec<(usize, UntagOutcome)>> = join_all(work).await;
     for (package, removals) in packages.iter_mut().zip(results) {
         package.removals = removals;
     }
@@ -509,7 +429,7 @@ async fn restore_images(
         let jobs: Vec<Job> = added
             .iter()
             .map(|&i| Job {
-                action: Action::Restore,
+                mode: Mode::Restore,
                 path: namespace.version_path(
                     package.package_type,
                     &package.name,
@@ -625,7 +545,7 @@ async fn gather_into(
                 versions
             }
             None if settings.dry_run => {
-                result.package_action = Some((PackageAction::Restore, None));
+                result.package_request = Some((Mode::Restore, None));
                 result.warnings.push(format!(
                     "{kind} package `{name}` is deleted (or does not exist): a real run restores it first, then chooses among its deleted versions"
                 ));
@@ -636,13 +556,13 @@ async fn gather_into(
                     .post(&format!("{}/restore", namespace.package_path(kind, &name)))
                     .await?;
                 if !answer.is_success() {
-                    let cause = execute::likely_cause(
-                        Action::Restore,
+                    let cause = likely_cause(
+                        Mode::Restore,
                         Some(answer.status.as_u16()),
                         &answer.message(),
                     );
-                    result.package_action = Some((
-                        PackageAction::Restore,
+                    result.package_request = Some((
+                        Mode::Restore,
                         Some(Outcome::Failed {
                             status: Some(answer.status.as_u16()),
                             message: answer.message(),
@@ -654,7 +574,7 @@ async fn gather_into(
                         answer.message()
                     );
                 }
-                result.package_action = Some((PackageAction::Restore, Some(Outcome::Done)));
+                result.package_request = Some((Mode::Restore, Some(Outcome::Done)));
                 result.active_before = Some(0);
                 result.restored_with_package = list("active").await?.unwrap_or_default();
                 list("deleted").await?.unwrap_or_default()

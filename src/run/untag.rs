@@ -3,56 +3,15 @@
 //! listing (its name is the pushed digest) and deleted. The original version is never touched.
 
 use crate::github::client::Client;
-use crate::github::listing::Namespace;
+use crate::github::routes::Namespace;
 use crate::model::{LinkPrefixes, PackageType, RestVersion, Version};
 use crate::registry::push::{
     is_valid_tag, sha256_digest, throwaway_manifest, PushFailure, PushSession,
 };
 use crate::registry::Registry;
-use crate::run::execute::{likely_cause, Action};
+use crate::outcome::{likely_cause, Leftover, Outcome, UntagOutcome};
+use crate::plan::Mode;
 use std::time::Duration;
-
-/// What came of removing tags from one version.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Removal {
-    /// The tags moved off the version (all the plan named, unless a step failed).
-    pub removed: Vec<String>,
-    /// Why the removal stopped short of the plan, when it did.
-    pub failure: Option<RemovalFailure>,
-    /// The throw-away version that carries the removed tags and could not be deleted.
-    pub leftover: Option<Leftover>,
-}
-
-/// A removal that failed, with the registry's or GitHub's message and the cause in plain words.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemovalFailure {
-    pub status: Option<u16>,
-    pub message: String,
-}
-
-/// A throw-away version left behind: to delete by hand.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Leftover {
-    /// Its id, when the listing showed it.
-    pub id: Option<u64>,
-    pub digest: String,
-    pub status: Option<u16>,
-    /// Why it could not be deleted (GitHub's message and the likely cause).
-    pub message: String,
-}
-
-impl Leftover {
-    /// What happened, for the outputs and the log.
-    pub fn describe(&self, tags: &[String]) -> String {
-        format!(
-            "untag moved the tags {} to the throw-away version {}{}, which could not be deleted: {}. Delete it by hand",
-            tags.join(", "),
-            self.digest,
-            self.id.map(|id| format!(" (id {id})")).unwrap_or_default(),
-            self.message
-        )
-    }
-}
 
 /// How often, and after how long, the listing is read again for a throw-away version it does
 /// not show yet.
@@ -78,15 +37,15 @@ pub async fn remove_tags(
     registry: &Registry,
     target: &Target<'_>,
     removals: &[(&Version, &[String])],
-) -> Vec<Removal> {
+) -> Vec<UntagOutcome> {
     // A tag the registry does not accept cannot be moved: such a version is left whole, and
     // nothing is pushed for it.
-    let invalid: Vec<Option<Removal>> = removals
+    let invalid: Vec<Option<UntagOutcome>> = removals
         .iter()
         .map(|(_, tags)| {
-            tags.iter().find(|t| !is_valid_tag(t)).map(|tag| Removal {
+            tags.iter().find(|t| !is_valid_tag(t)).map(|tag| UntagOutcome {
                 failure: Some(push_refused(PushFailure::invalid_tag(tag), &[])),
-                ..Removal::default()
+                ..UntagOutcome::default()
             })
         })
         .collect();
@@ -108,9 +67,9 @@ pub async fn remove_tags(
             return invalid
                 .into_iter()
                 .map(|invalid| {
-                    invalid.unwrap_or_else(|| Removal {
+                    invalid.unwrap_or_else(|| UntagOutcome {
                         failure: Some(failure.clone()),
-                        ..Removal::default()
+                        ..UntagOutcome::default()
                     })
                 })
                 .collect();
@@ -132,10 +91,10 @@ async fn remove_from(
     session: &PushSession<'_>,
     version: &Version,
     tags: &[String],
-) -> Removal {
+) -> UntagOutcome {
     let manifest = throwaway_manifest(&version.name);
     let digest = sha256_digest(&manifest);
-    let mut removal = Removal::default();
+    let mut removal = UntagOutcome::default();
     for tag in tags {
         match session.push_tag(&manifest, &digest, tag).await {
             Ok(()) => removal.removed.push(tag.clone()),
@@ -177,7 +136,7 @@ async fn remove_from(
         Ok(answer) => {
             let status = answer.status.as_u16();
             let message = answer.message();
-            let cause = likely_cause(Action::Delete, Some(status), &message);
+            let cause = likely_cause(Mode::Delete, Some(status), &message);
             removal.leftover = Some(leftover(
                 Some(throwaway.id),
                 Some(status),
@@ -191,23 +150,8 @@ async fn remove_from(
     removal
 }
 
-/// A removal not attempted: the package refused a deletion already (the token lacks delete
-/// rights), so its throw-away version could not be deleted either.
-pub fn not_sent() -> Removal {
-    Removal {
-        failure: Some(RemovalFailure {
-            status: None,
-            message: format!(
-                "{} the token lacks delete rights for this package, so no tag was removed (its throw-away version could not be deleted)",
-                crate::run::execute::NOT_SENT
-            ),
-        }),
-        ..Removal::default()
-    }
-}
-
 /// The failure of a push, with the cause in plain words.
-fn push_refused(failure: PushFailure, moved: &[String]) -> RemovalFailure {
+fn push_refused(failure: PushFailure, moved: &[String]) -> Outcome {
     let cause = match failure.status {
         _ if failure.invalid_tag => {
             "it is not a tag the registry accepts (letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`), so it cannot be moved; it was most likely not pushed through the registry"
@@ -223,7 +167,7 @@ fn push_refused(failure: PushFailure, moved: &[String]) -> RemovalFailure {
     } else {
         format!("the tags {} were removed before it", moved.join(", "))
     };
-    RemovalFailure {
+    Outcome::Failed {
         status: failure.status,
         message: format!("{}; {moved}. Likely cause: {cause}", failure.message),
     }
@@ -247,7 +191,7 @@ async fn find_version(
         tokio::time::sleep(wait).await;
         let answer = client.get(&path).await?;
         if !answer.is_success() {
-            return Err(crate::github::listing::api_error(
+            return Err(crate::github::routes::api_error(
                 "listing the package's versions",
                 &answer,
             ));

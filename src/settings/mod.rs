@@ -3,11 +3,14 @@
 //! `Rule` per `config` rule. Bad input becomes an `InputError` naming the input and the value.
 
 use crate::model::PackageType;
-use crate::plan::policy::{self, KeepLatestPer, Policy, Prerelease, SemverRange, TagSelection};
+use crate::plan::policy::{KeepLatestPer, Policy, Prerelease, TagSelection};
+use crate::plan::ranges::SemverRange;
 use crate::plan::Mode;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+
+pub mod values;
 
 /// One input of the action, with its default in `action.yml`.
 pub struct InputSpec {
@@ -530,10 +533,10 @@ fn parse_rule(
             Err(err(name, format!("must be one of: {}", choices.join(", "))))
         }
     };
-    let globs = |name: &str| policy::parse_globs(&get(name)).map_err(|problem| err(name, problem));
+    let globs = |name: &str| values::parse_globs(&get(name)).map_err(|problem| err(name, problem));
     let age = |name: &str| match get(name).trim() {
         "" => Ok(None),
-        text => policy::parse_age(text)
+        text => values::parse_age(text)
             .map(Some)
             .map_err(|problem| err(name, problem)),
     };
@@ -557,7 +560,7 @@ fn parse_rule(
             "must be one of: npm, maven, rubygems, nuget, docker, container".into(),
         )
     })?;
-    let packages: Vec<String> = policy::split_list(&get("packages"))
+    let packages: Vec<String> = values::split_list(&get("packages"))
         .map(str::to_string)
         .collect();
     if packages.is_empty() && !offline {
@@ -567,7 +570,7 @@ fn parse_rule(
         ));
     }
     for name in &packages {
-        let glob = policy::is_glob(name);
+        let glob = values::is_glob(name);
         if let Some(problem) = crate::model::package_name_problem(name, glob) {
             return Err(err(
                 "packages",
@@ -579,7 +582,7 @@ fn parse_rule(
                 .map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
         }
     }
-    let repositories = policy::parse_repositories(&get("repository"), &owner)
+    let repositories = values::parse_repositories(&get("repository"), &owner)
         .map_err(|problem| err("repository", problem))?;
     if !repositories.is_empty() && offline {
         return Err(err(
@@ -604,7 +607,7 @@ fn parse_rule(
     };
     let version_ids = match get("version-ids").trim() {
         "" => None,
-        text => Some(policy::parse_ids(text).map_err(|problem| err("version-ids", problem))?),
+        text => Some(values::parse_ids(text).map_err(|problem| err("version-ids", problem))?),
     };
     let semver = match get("semver").trim() {
         "" => None,

@@ -3,9 +3,8 @@
 
 use super::*;
 use crate::plan::graph::ManifestRefs;
-use crate::plan::policy::{
-    parse_globs, KeepLatestPer, Prerelease, ReleaseLine, SemverRange, TagSelection,
-};
+use crate::plan::policy::{KeepLatestPer, Prerelease, ReleaseLine, TagSelection};
+use crate::plan::ranges::SemverRange;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -30,7 +29,12 @@ fn v(id: u64, name: &str, tags: &[&str], age_days: i64) -> Version {
 }
 
 fn globs(text: &str) -> Vec<glob::Pattern> {
-    parse_globs(text).unwrap()
+    // As the `tags`/`versions` inputs give them: comma or newline separated.
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| glob::Pattern::new(item).unwrap())
+        .collect()
 }
 
 fn semver(text: &str) -> Option<SemverRange> {

@@ -12,9 +12,11 @@
 //! - **problem**: a package the run could not work on; **warning**: what a person should know.
 
 use crate::github::client::Counters;
+use crate::github::routes::Namespace;
 use crate::model::{PackageType, Version};
 use crate::plan::{Mode, PackagePlan};
 use crate::settings::Rule;
+use std::sync::Arc;
 
 /// The fix for a token that may read a package but not delete it, as GitHub's 404 hides it.
 macro_rules! delete_rights_fix {
@@ -23,7 +25,6 @@ macro_rules! delete_rights_fix {
     };
 }
 pub const DELETE_RIGHTS_FIX: &str = delete_rights_fix!();
-
 
 /// The start of the message of a request not sent.
 const NOT_SENT: &str = "not sent:";
@@ -40,7 +41,9 @@ pub enum Outcome {
     },
     /// Not sent: the package refused an earlier delete (GitHub's 404 on a version still there
     /// showed the token lacks delete rights). The message says so.
-    NotSent { message: String },
+    NotSent {
+        message: String,
+    },
     /// A rate limit that would outlast the run: left for the next run.
     Deferred,
 }
@@ -147,38 +150,47 @@ impl Leftover {
     }
 }
 
-/// Everything that happened to one package.
+/// One package through the run, the record every stage hands on: the rule that names it, where
+/// it lives, what its listing showed, its plan, and what came of the plan's requests.
 #[derive(Debug)]
-pub struct PackageResult {
-    pub owner: String,
-    pub owner_type: &'static str,
-    pub package_type: PackageType,
+pub struct Package {
+    pub rule: Arc<Rule>,
+    /// Where it lives in the REST API (offline, where no request is made: the rule's owner).
+    pub namespace: Namespace,
     pub name: String,
+    pub listing: Listing,
+    /// `None` when the package could not be planned (not found, listing failed…).
+    pub plan: Option<PackagePlan>,
+    pub results: Results,
+    /// The package could not be worked on (listing failed, restore of the package refused…).
+    pub problem: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// What the listing (and the registry) showed of a package.
+#[derive(Debug, Default)]
+pub struct Listing {
     /// Active versions before the run, when known.
     pub active_before: Option<usize>,
-    pub plan: Option<PackagePlan>,
-    /// Per version of the plan: what the request did (`None`: no request, or a dry run).
+    /// Restore mode: the versions that came back with their package.
+    pub restored_with_package: Vec<Version>,
+    /// Containers: ids of the versions whose manifest the registry does not have (ghosts).
+    pub ghosts: Vec<u64>,
+    /// Containers: indexes naming platform manifests that are neither listed nor readable.
+    pub broken_images: Vec<BrokenImage>,
+}
+
+/// What came of a package's requests (nothing in a dry run).
+#[derive(Debug, Default)]
+pub struct Results {
+    /// Per version of the plan: what its request did (`None`: no request, or a dry run).
     pub outcomes: Vec<Option<Outcome>>,
     /// The whole-package request, if any: `Delete` for `delete-empty-package` (one DELETE of the
     /// package); `Restore` when, in restore mode, the package itself was deleted and restoring
     /// it came first. Its outcome (`None`: no request, or a dry run).
     pub package_request: Option<(Mode, Option<Outcome>)>,
-    /// Restore mode: the versions that came back with their package.
-    pub restored_with_package: Vec<Version>,
-    /// The registry of a container package (`registry-url`), for the summary's `crane` lines.
-    pub registry_url: String,
-    /// `untag`: what came of each removal of tags, by version index of the plan (none in a
-    /// dry run).
-    pub removals: Vec<(usize, UntagOutcome)>,
-    /// The package could not be worked on (listing failed, restore of the package refused…).
-    pub problem: Option<String>,
-    pub warnings: Vec<String>,
-    /// The inputs that selected the versions the plan acts on (`tags`, `older-than`…).
-    pub selected_by: Vec<&'static str>,
-    /// Containers: ids of the versions whose manifest the registry does not have (ghosts).
-    pub ghosts: Vec<u64>,
-    /// Containers: indexes naming platform manifests that are neither listed nor readable.
-    pub broken_images: Vec<BrokenImage>,
+    /// `untag`: what came of each version's removal of tags, by version index of the plan.
+    pub untagged: Vec<(usize, UntagOutcome)>,
 }
 
 /// An index whose platform manifests are not all there.
@@ -190,35 +202,57 @@ pub struct BrokenImage {
     pub missing: Vec<String>,
 }
 
-impl PackageResult {
-    pub fn new(rule: &Rule, owner_type: &'static str, name: &str) -> PackageResult {
-        PackageResult {
-            owner: rule.owner.clone(),
-            owner_type,
-            package_type: rule.package_type,
-            name: name.to_string(),
-            active_before: None,
+impl Package {
+    pub fn new(rule: Arc<Rule>, namespace: Namespace, name: String) -> Package {
+        Package {
+            rule,
+            namespace,
+            name,
+            listing: Listing::default(),
             plan: None,
-            outcomes: Vec::new(),
-            package_request: None,
-            restored_with_package: Vec::new(),
-            registry_url: rule.registry_url.clone(),
-            removals: Vec::new(),
+            results: Results::default(),
             problem: None,
             warnings: Vec::new(),
-            selected_by: rule.policy.selecting_inputs(),
-            ghosts: Vec::new(),
-            broken_images: Vec::new(),
         }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.rule.owner
+    }
+
+    /// `org` or `user`, as the `owner-type` input says it.
+    pub fn owner_type(&self) -> &'static str {
+        self.namespace.owner_type()
+    }
+
+    pub fn package_type(&self) -> PackageType {
+        self.rule.package_type
+    }
+
+    /// The inputs that selected the versions the plan acts on (`tags`, `older-than`…).
+    pub fn selected_by(&self) -> Vec<&'static str> {
+        self.rule.policy.selecting_inputs()
+    }
+
+    /// The API path of the package.
+    pub fn path(&self) -> String {
+        self.namespace.package_path(self.package_type(), &self.name)
+    }
+
+    /// The API path of one of its versions.
+    pub fn version_path(&self, id: u64) -> String {
+        self.namespace
+            .version_path(self.package_type(), &self.name, id)
     }
 }
 
+/// The whole run: every package's record, and what concerns the run as a whole.
 #[derive(Debug)]
 pub struct RunReport {
     pub mode: Mode,
     pub dry_run: bool,
     pub offline: bool,
-    pub packages: Vec<PackageResult>,
+    pub packages: Vec<Package>,
     pub warnings: Vec<String>,
     /// Plain log lines about the run (packages that `repository` leaves out).
     pub notes: Vec<String>,

@@ -1,8 +1,8 @@
 //! The selection policy of one rule: which versions the filters select, which the `exclude-*`
 //! inputs protect, and the guard numbers. Pure: no I/O, no clock.
 
-use crate::model::{PackageType, Timestamp, Version};
 use super::ranges::{parse_version, SemverRange};
+use crate::model::{PackageType, Timestamp, Version};
 use semver::Version as SemVer;
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! what came of it and why, however long the lists (the step outputs stop at 1,000,000 bytes).
 
 use super::outputs::{leftover_json, version_json};
-use super::{Entry, Counted, Tally};
+use super::{Counted, Entry, Tally};
 use crate::plan::Mode;
 use crate::runner::redact;
 use serde_json::json;
@@ -64,7 +64,7 @@ impl Tally<'_> {
                         out.write_all(b",")?;
                     }
                     let mut value = leftover_json(package, leftover, tags);
-                    value["owner"] = json!(package.owner);
+                    value["owner"] = json!(package.owner());
                     let value = value.to_string();
                     out.write_all(redact::clean(&value).as_bytes())?;
                 }
@@ -82,10 +82,10 @@ impl Tally<'_> {
                 out.write_all(b",")?;
             }
             let value = json!({
-                "owner": package.owner,
-                "package_type": package.package_type.as_str(),
+                "owner": package.owner(),
+                "package_type": package.package_type().as_str(),
                 "name": package.name,
-                "active_before": package.active_before,
+                "active_before": package.listing.active_before,
                 "problem": package.problem,
                 "warnings": package.warnings,
             })
@@ -101,7 +101,7 @@ impl Tally<'_> {
     /// for a failure, GitHub's status and message and the likely cause.
     fn report_entry(&self, entry: &Entry) -> serde_json::Value {
         let mut value = version_json(entry);
-        value["owner"] = json!(entry.package.owner);
+        value["owner"] = json!(entry.package.owner());
         value["reason"] = json!(entry.reason(self.report.mode));
         if let Some(failure) = entry.failure {
             value["status"] = json!(failure.status);

@@ -20,12 +20,16 @@ impl Tally<'_> {
             log.line(note);
         }
         for package in &self.report.packages {
-            let owner = if package.owner.is_empty() {
+            let owner = if package.owner().is_empty() {
                 String::new()
             } else {
-                format!(" of {}", package.owner)
+                format!(" of {}", package.owner())
             };
-            log.group(&format!("{} {}{owner}", package.package_type, package.name));
+            log.group(&format!(
+                "{} {}{owner}",
+                package.package_type(),
+                package.name
+            ));
             log.verbatim(|log| {
                 let entries = self
                     .entries
@@ -70,7 +74,9 @@ impl Tally<'_> {
                     TITLE,
                     &format!(
                         "{} package {} of {}: {problem}",
-                        package.package_type, package.name, package.owner
+                        package.package_type(),
+                        package.name,
+                        package.owner()
                     ),
                 );
             }
@@ -99,7 +105,7 @@ impl Tally<'_> {
                 TITLE,
                 &format!(
                     "{} package {}: {}",
-                    package.package_type,
+                    package.package_type(),
                     package.name,
                     leftover.describe(tags)
                 ),
@@ -146,9 +152,9 @@ impl Tally<'_> {
             }
             log.line(&format!(
                 "Version ids {changed} in {} {} of {} ({}):",
-                package.package_type,
+                package.package_type(),
                 package.name,
-                package.owner,
+                package.owner(),
                 ids.len()
             ));
             for chunk in ids.chunks(100) {

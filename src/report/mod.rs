@@ -11,8 +11,8 @@ mod summary;
 pub use summary::{undo_action, SummaryContext};
 
 use crate::model::Version;
+use crate::outcome::{Failure, Leftover, Outcome, Package, RunReport, UntagOutcome};
 use crate::plan::{ActReason, Decision, Mode, Verdict};
-use crate::outcome::{Failure, Leftover, Outcome, PackageResult, RunReport, UntagOutcome};
 use std::io::{self, Write};
 
 /// The count (and the list of the outputs) a version is in: its verdict, carried out as its
@@ -30,7 +30,7 @@ enum Counted {
 
 /// One version with what came of it. The reason is worded only when it is shown.
 struct Entry<'a> {
-    package: &'a PackageResult,
+    package: &'a Package,
     version: &'a Version,
     counted: Counted,
     failure: Option<Failure<'a>>,
@@ -48,7 +48,7 @@ impl<'a> Entry<'a> {
             return "came back with its package".into();
         };
         let mut reason = match &decision.verdict {
-            Verdict::Act(ActReason::Selected) => selected_by(&self.package.selected_by),
+            Verdict::Act(ActReason::Selected) => selected_by(&self.package.selected_by()),
             verdict => verdict.describe(mode),
         };
         if self.whole_package {
@@ -57,7 +57,7 @@ impl<'a> Entry<'a> {
         if self.already_gone {
             reason.push_str("; it was already gone (404)");
         }
-        if self.package.ghosts.contains(&self.version.id) {
+        if self.package.listing.ghosts.contains(&self.version.id) {
             reason.push_str("; a ghost: the registry has no manifest for it");
         }
         reason
@@ -111,7 +111,7 @@ pub struct Tally<'a> {
     /// The `report-file` written, as the workflow names it (relative to the workspace).
     report_file: Option<String>,
     /// `untag`: throw-away versions that could not be deleted, with the tags they carry.
-    leftovers: Vec<(&'a PackageResult, &'a Leftover, &'a [String])>,
+    leftovers: Vec<(&'a Package, &'a Leftover, &'a [String])>,
 }
 
 impl<'a> Tally<'a> {
@@ -121,14 +121,14 @@ impl<'a> Tally<'a> {
             .packages
             .iter()
             .map(|p| {
-                p.restored_with_package.len()
+                p.listing.restored_with_package.len()
                     + p.plan.as_ref().map_or(0, |plan| plan.versions.len())
             })
             .sum();
         let mut entries = Vec::with_capacity(total);
         let mut leftovers = Vec::new();
         for package in &report.packages {
-            for version in &package.restored_with_package {
+            for version in &package.listing.restored_with_package {
                 entries.push(Entry {
                     package,
                     version,
@@ -141,16 +141,20 @@ impl<'a> Tally<'a> {
                 });
             }
             let Some(plan) = &package.plan else { continue };
-            let removals: std::collections::HashMap<usize, &UntagOutcome> =
-                package.removals.iter().map(|(i, r)| (*i, r)).collect();
-            let package_outcome = match &package.package_request {
+            let removals: std::collections::HashMap<usize, &UntagOutcome> = package
+                .results
+                .untagged
+                .iter()
+                .map(|(i, r)| (*i, r))
+                .collect();
+            let package_outcome = match &package.results.package_request {
                 Some((Mode::Delete, outcome)) => Some(outcome.as_ref()),
                 _ => None,
             };
             for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
                 let outcome = match package_outcome {
                     Some(outcome) => outcome,
-                    None => package.outcomes.get(i).and_then(Option::as_ref),
+                    None => package.results.outcomes.get(i).and_then(Option::as_ref),
                 };
                 let removal = removals.get(&i).copied();
                 if let Some(removal) = removal {
@@ -235,7 +239,7 @@ impl<'a> Tally<'a> {
     }
 
     /// Packages that could not be worked on at all.
-    pub fn problems(&self) -> impl Iterator<Item = &PackageResult> {
+    pub fn problems(&self) -> impl Iterator<Item = &Package> {
         self.report.packages.iter().filter(|p| p.problem.is_some())
     }
 }

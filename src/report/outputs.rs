@@ -3,10 +3,10 @@
 //! 1,000,000 bytes (GitHub refuses a step output over 1 MiB): a list keeps its first entries that
 //! fit, and `truncated` says so.
 
-use super::{open_append, Entry, Counted, Tally};
+use super::{open_append, Counted, Entry, Tally};
 use crate::model::format_timestamp;
+use crate::outcome::{Leftover, Package};
 use crate::plan::Mode;
-use crate::outcome::{Leftover, PackageResult};
 use crate::runner::redact;
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -226,14 +226,10 @@ impl<'w> Bounded<'w> {
 
 /// A throw-away version that `untag` left behind, as an entry of `failed` (the run never read
 /// its dates).
-pub(super) fn leftover_json(
-    package: &PackageResult,
-    leftover: &Leftover,
-    tags: &[String],
-) -> Value {
+pub(super) fn leftover_json(package: &Package, leftover: &Leftover, tags: &[String]) -> Value {
     json!({
         "package": package.name,
-        "package_type": package.package_type.as_str(),
+        "package_type": package.package_type().as_str(),
         "id": leftover.id,
         "name": leftover.digest,
         "tags": tags,
@@ -258,7 +254,7 @@ fn output_json(entry: &Entry) -> Value {
 pub(super) fn version_json(entry: &Entry) -> Value {
     json!({
         "package": entry.package.name,
-        "package_type": entry.package.package_type.as_str(),
+        "package_type": entry.package.package_type().as_str(),
         "id": entry.version.id,
         "name": entry.version.name,
         "tags": entry.version.tags,

@@ -1,10 +1,10 @@
 //! The job summary (`GITHUB_STEP_SUMMARY`): Markdown a person reads at a glance, under 1 MiB,
 //! with a chart per package and an Undo block after a delete; API text goes through `markdown`.
 
-use super::{chart, Entry, Counted, Tally};
+use super::{chart, Counted, Entry, Tally};
 use crate::model::Timestamp;
+use crate::outcome::{Outcome, Package};
 use crate::plan::{label, short_name, Mode, Verdict};
-use crate::outcome::{Outcome, PackageResult};
 use crate::runner::markdown;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -60,23 +60,24 @@ impl Tally<'_> {
         let report = self.report;
         let mut lines = String::new();
         for package in &report.packages {
-            if !package.ghosts.is_empty() {
+            if !package.listing.ghosts.is_empty() {
                 let plan = package.plan.as_ref();
                 let names: Vec<String> = package
+                    .listing
                     .ghosts
                     .iter()
                     .take(LISTED)
                     .filter_map(|id| plan?.versions.iter().find(|v| v.id == *id))
                     .map(|v| format!("{} ({})", markdown::code(&short_name(&v.name)), v.id))
                     .collect();
-                let more = package.ghosts.len().saturating_sub(LISTED);
+                let more = package.listing.ghosts.len().saturating_sub(LISTED);
                 let _ = writeln!(
                     lines,
                     "- {}: {} ghost{} (listed, but the registry has no manifest: {} nothing, selected like any version): {}{}",
                     markdown::code(&package.name),
-                    package.ghosts.len(),
-                    if package.ghosts.len() == 1 { "" } else { "s" },
-                    if package.ghosts.len() == 1 { "it references" } else { "they reference" },
+                    package.listing.ghosts.len(),
+                    if package.listing.ghosts.len() == 1 { "" } else { "s" },
+                    if package.listing.ghosts.len() == 1 { "it references" } else { "they reference" },
                     names.join(", "),
                     if more > 0 { format!(" and {more} more") } else { String::new() }
                 );
@@ -109,7 +110,7 @@ impl Tally<'_> {
             .report
             .packages
             .iter()
-            .flat_map(|p| p.broken_images.iter().map(move |b| (p, b)))
+            .flat_map(|p| p.listing.broken_images.iter().map(move |b| (p, b)))
             .collect();
         if broken.is_empty() {
             return String::new();
@@ -186,10 +187,13 @@ impl Tally<'_> {
             let kept = mine(Counted::Kept);
             let why: Vec<String> = why.iter().map(|(k, n)| format!("{n} {k}")).collect();
             let changed = mine(Counted::Changed);
-            let after = package.active_before.map(|before| match report.mode {
-                Mode::Delete => before.saturating_sub(changed).to_string(),
-                Mode::Restore => (before + changed).to_string(),
-            });
+            let after = package
+                .listing
+                .active_before
+                .map(|before| match report.mode {
+                    Mode::Delete => before.saturating_sub(changed).to_string(),
+                    Mode::Restore => (before + changed).to_string(),
+                });
             let status = if package.problem.is_some() {
                 " ⚠️"
             } else {
@@ -199,8 +203,9 @@ impl Tally<'_> {
                 out,
                 "| {}{status} | {} | {} | {selected} | {kept}{} | {changed} | {} | {} | {} |",
                 markdown::code(&package.name),
-                package.package_type,
+                package.package_type(),
                 package
+                    .listing
                     .active_before
                     .map(|n| n.to_string())
                     .unwrap_or_else(|| "?".into()),
@@ -259,14 +264,14 @@ impl Tally<'_> {
             );
         }
         for package in &report.packages {
-            if let Some((Mode::Restore, outcome)) = &package.package_request {
+            if let Some((Mode::Restore, outcome)) = &package.results.package_request {
                 let what = match outcome {
                     None => {
                         "would be restored first (a dry run cannot list its versions)".to_string()
                     }
                     Some(Outcome::Done) => format!(
                         "was restored; {} versions came back with it",
-                        package.restored_with_package.len()
+                        package.listing.restored_with_package.len()
                     ),
                     Some(Outcome::Failed { status, message }) => format!(
                         "could not be restored: {} {}",
@@ -279,7 +284,7 @@ impl Tally<'_> {
             }
         }
 
-        let problems: Vec<&PackageResult> = self.problems().collect();
+        let problems: Vec<&Package> = self.problems().collect();
         let failures: Vec<&Entry> = self.with(Counted::Failed).collect();
         if !problems.is_empty() || !failures.is_empty() {
             let _ = writeln!(out, "\n## Failures\n");
@@ -288,7 +293,7 @@ impl Tally<'_> {
                     out,
                     "- {} ({}): {}",
                     markdown::code(&package.name),
-                    package.package_type,
+                    package.package_type(),
                     markdown::text(package.problem.as_deref().unwrap_or_default())
                 );
             }
@@ -505,7 +510,11 @@ impl Tally<'_> {
         for entry in self.with(Counted::Changed) {
             let p = entry.package;
             let step = groups
-                .entry((p.owner.clone(), p.owner_type, p.package_type.as_str()))
+                .entry((
+                    p.owner().to_string(),
+                    p.owner_type(),
+                    p.package_type().as_str(),
+                ))
                 .or_default();
             if !step.packages.contains(&p.name) {
                 step.packages.push(p.name.clone());
@@ -541,13 +550,14 @@ impl Tally<'_> {
 
 /// `crane tag <host>/<owner>/<package>@<digest> <tag>`, when every part is one an image
 /// reference allows (so nothing from the API can add a line or a command).
-fn crane_tag(package: &PackageResult, digest: &str, tag: &str) -> Option<String> {
+fn crane_tag(package: &Package, digest: &str, tag: &str) -> Option<String> {
     let host = package
+        .rule
         .registry_url
         .split_once("://")
-        .map_or(package.registry_url.as_str(), |(_, rest)| rest)
+        .map_or(package.rule.registry_url.as_str(), |(_, rest)| rest)
         .trim_end_matches('/');
-    let repository = format!("{}/{}", package.owner, package.name).to_lowercase();
+    let repository = format!("{}/{}", package.owner(), package.name).to_lowercase();
     let host_ok = !host.is_empty()
         && host
             .chars()
@@ -600,7 +610,7 @@ impl Tally<'_> {
                 charts.push(format!(
                     "{} ({}): {count_before} → {count_after}\n\n{chart}",
                     markdown::code(&package.name),
-                    package.package_type,
+                    package.package_type(),
                 ));
             }
         }

@@ -5,7 +5,7 @@
 //! defers the version.
 
 use crate::github::client::{Answer, Client};
-use crate::outcome::Outcome;
+use crate::outcome::{target_of, Outcome, Package, DELETE_RIGHTS_FIX};
 use crate::plan::Mode;
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
@@ -19,21 +19,92 @@ pub struct Job {
     pub path: String,
     /// Jobs of a lower depth all finish before any of a higher depth starts.
     pub depth: usize,
-    /// The package it belongs to (an index of the caller's): a refused delete stops its writes.
+    /// The package it belongs to (its index among the run's packages): a refused delete stops
+    /// that package's writes.
     pub package: usize,
+    /// The version of the package's plan it is for (its index there); `None`: the package itself.
+    pub version: Option<usize>,
 }
 
 /// What the jobs came to.
 pub struct Executed {
-    /// In the jobs' order.
-    pub outcomes: Vec<Outcome>,
+    /// Every job with its outcome, in the jobs' order.
+    pub done: Vec<(Job, Outcome)>,
     /// Packages whose token turned out to lack delete rights: the path of the delete that
     /// GitHub answered 404 while a GET showed it still there.
     pub refused: HashMap<usize, String>,
 }
 
+/// Every package's requests as its plan says (the whole package, or each version acted on),
+/// its results made ready for their outcomes. Made in a dry run too: what would be sent.
+pub fn requests(mode: Mode, packages: &mut [Package]) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for (p, package) in packages.iter_mut().enumerate() {
+        let Some(plan) = &package.plan else { continue };
+        package.results.outcomes = vec![None; plan.versions.len()];
+        if plan.delete_package {
+            package.results.package_request = Some((Mode::Delete, None));
+            jobs.push(Job {
+                mode: Mode::Delete,
+                path: package.path(),
+                depth: 0,
+                package: p,
+                version: None,
+            });
+            continue;
+        }
+        for (i, (version, decision)) in plan.versions.iter().zip(&plan.decisions).enumerate() {
+            if decision.verdict.is_act() {
+                jobs.push(Job {
+                    mode,
+                    path: package.version_path(version.id),
+                    depth: decision.depth,
+                    package: p,
+                    version: Some(i),
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// Each outcome into its package's results; a package whose token turned out to lack delete
+/// rights gets a problem that says so.
+pub fn record(packages: &mut [Package], executed: Executed) {
+    for (job, outcome) in executed.done {
+        let results = &mut packages[job.package].results;
+        match job.version {
+            Some(i) => results.outcomes[i] = Some(outcome),
+            None => {
+                if let Some((_, slot)) = &mut results.package_request {
+                    *slot = Some(outcome);
+                }
+            }
+        }
+    }
+    for (p, path) in executed.refused {
+        packages[p].problem = Some(refused_problem(&packages[p], &path));
+    }
+}
+
+/// What to say about a package whose token turned out to lack delete rights.
+fn refused_problem(package: &Package, path: &str) -> String {
+    let not_sent = package
+        .results
+        .outcomes
+        .iter()
+        .flatten()
+        .filter(|o| matches!(o, Outcome::NotSent { .. }))
+        .count();
+    format!(
+        "GitHub answered 404 to the delete of {}, yet a GET shows it still there: the token may read this package but not delete it. Fix: {}. No further deletions were sent to this package ({not_sent} versions not attempted: they are listed as failed, none was deleted)",
+        target_of(path),
+        DELETE_RIGHTS_FIX
+    )
+}
+
 /// Runs the jobs.
-pub async fn execute(client: &Client, jobs: &[Job], concurrency: usize) -> Executed {
+pub async fn execute(client: &Client, jobs: Vec<Job>, concurrency: usize) -> Executed {
     let refused: RefCell<HashMap<usize, String>> = RefCell::default();
     let mut outcomes = vec![None; jobs.len()];
     let mut depths: Vec<usize> = jobs.iter().map(|j| j.depth).collect();
@@ -57,9 +128,10 @@ pub async fn execute(client: &Client, jobs: &[Job], concurrency: usize) -> Execu
         }
     }
     Executed {
-        outcomes: outcomes
+        done: jobs
             .into_iter()
-            .map(|o| o.expect("every job ran"))
+            .zip(outcomes)
+            .map(|(job, outcome)| (job, outcome.expect("every job ran")))
             .collect(),
         refused: refused.into_inner(),
     }

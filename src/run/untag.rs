@@ -3,14 +3,14 @@
 //! listing (its name is the pushed digest) and deleted. The original version is never touched.
 
 use crate::github::client::Client;
-use crate::github::routes::Namespace;
-use crate::model::{LinkPrefixes, PackageType, RestVersion, Version};
+use crate::model::{LinkPrefixes, RestVersion, Version};
+use crate::outcome::{likely_cause, Leftover, Outcome, Package, UntagOutcome};
+use crate::plan::Mode;
 use crate::registry::push::{
     is_valid_tag, sha256_digest, throwaway_manifest, PushFailure, PushSession,
 };
 use crate::registry::Registry;
-use crate::outcome::{likely_cause, Leftover, Outcome, UntagOutcome};
-use crate::plan::Mode;
+use futures::future::join_all;
 use std::time::Duration;
 
 /// How often, and after how long, the listing is read again for a throw-away version it does
@@ -21,21 +21,43 @@ const LOOKUPS: [Duration; 3] = [
     Duration::from_secs(3),
 ];
 
-/// Where a package is.
-pub struct Target<'a> {
-    pub namespace: &'a Namespace,
-    pub package_type: PackageType,
-    pub name: &'a str,
-    pub owner: &'a str,
-    pub registry_url: &'a str,
+/// The removals of every package, packages at once, each package's one after the other. A
+/// package that refused a delete already gets none: its throw-away versions could not be
+/// deleted.
+pub async fn untag_all(client: &Client, registry: &Registry, packages: &mut [Package]) {
+    let work = packages.iter().map(|package| async move {
+        let Some(plan) = &package.plan else {
+            return Vec::new();
+        };
+        let wanted: Vec<(usize, &Version, &[String])> = (plan.versions.iter().zip(&plan.decisions))
+            .enumerate()
+            .filter_map(|(i, (v, d))| d.verdict.untag_tags().map(|tags| (i, v, tags)))
+            .collect();
+        let removals: Vec<(&Version, &[String])> =
+            wanted.iter().map(|&(_, v, tags)| (v, tags)).collect();
+        let outcomes = if package.problem.is_some() {
+            let not_sent = || UntagOutcome {
+                failure: Some(Outcome::untag_not_sent()),
+                ..UntagOutcome::default()
+            };
+            removals.iter().map(|_| not_sent()).collect()
+        } else {
+            remove_tags(client, registry, package, &removals).await
+        };
+        wanted.iter().map(|&(i, _, _)| i).zip(outcomes).collect()
+    });
+    let outcomes: Vec<Vec<(usize, UntagOutcome)>> = join_all(work).await;
+    for (package, untagged) in packages.iter_mut().zip(outcomes) {
+        package.results.untagged = untagged;
+    }
 }
 
 /// Removes `tags` from each version in `removals`, one version after the other; the results
 /// come back in the same order.
-pub async fn remove_tags(
+async fn remove_tags(
     client: &Client,
     registry: &Registry,
-    target: &Target<'_>,
+    package: &Package,
     removals: &[(&Version, &[String])],
 ) -> Vec<UntagOutcome> {
     // A tag the registry does not accept cannot be moved: such a version is left whole, and
@@ -43,10 +65,12 @@ pub async fn remove_tags(
     let invalid: Vec<Option<UntagOutcome>> = removals
         .iter()
         .map(|(_, tags)| {
-            tags.iter().find(|t| !is_valid_tag(t)).map(|tag| UntagOutcome {
-                failure: Some(push_refused(PushFailure::invalid_tag(tag), &[])),
-                ..UntagOutcome::default()
-            })
+            tags.iter()
+                .find(|t| !is_valid_tag(t))
+                .map(|tag| UntagOutcome {
+                    failure: Some(push_refused(PushFailure::invalid_tag(tag), &[])),
+                    ..UntagOutcome::default()
+                })
         })
         .collect();
     if invalid.iter().all(Option::is_some) {
@@ -55,9 +79,9 @@ pub async fn remove_tags(
     let session = match PushSession::open(
         client,
         registry,
-        target.registry_url,
-        target.owner,
-        target.name,
+        &package.rule.registry_url,
+        package.owner(),
+        &package.name,
     )
     .await
     {
@@ -79,7 +103,7 @@ pub async fn remove_tags(
     for ((version, tags), invalid) in removals.iter().zip(invalid) {
         results.push(match invalid {
             Some(refused) => refused,
-            None => remove_from(client, target, &session, version, tags).await,
+            None => remove_from(client, package, &session, version, tags).await,
         });
     }
     results
@@ -87,7 +111,7 @@ pub async fn remove_tags(
 
 async fn remove_from(
     client: &Client,
-    target: &Target<'_>,
+    package: &Package,
     session: &PushSession<'_>,
     version: &Version,
     tags: &[String],
@@ -113,7 +137,7 @@ async fn remove_from(
         status,
         message: why,
     };
-    let throwaway = match find_version(client, target, &digest).await {
+    let throwaway = match find_version(client, package, &digest).await {
         Ok(Some(found)) if found.id != version.id => found,
         Ok(_) => {
             removal.leftover = Some(leftover(
@@ -128,9 +152,7 @@ async fn remove_from(
             return removal;
         }
     };
-    let path = target
-        .namespace
-        .version_path(target.package_type, target.name, throwaway.id);
+    let path = package.version_path(throwaway.id);
     match client.delete(&path).await {
         Ok(answer) if answer.is_success() => {}
         Ok(answer) => {
@@ -177,15 +199,10 @@ fn push_refused(failure: PushFailure, moved: &[String]) -> Outcome {
 /// times when it does not show it yet).
 async fn find_version(
     client: &Client,
-    target: &Target<'_>,
+    package: &Package,
     digest: &str,
 ) -> anyhow::Result<Option<Version>> {
-    let path = format!(
-        "{}/versions?per_page=100&state=active",
-        target
-            .namespace
-            .package_path(target.package_type, target.name)
-    );
+    let path = format!("{}/versions?per_page=100&state=active", package.path());
     let links = LinkPrefixes::default();
     for wait in LOOKUPS {
         tokio::time::sleep(wait).await;

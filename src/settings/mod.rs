@@ -9,6 +9,7 @@ use crate::plan::Mode;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub mod values;
 
@@ -122,7 +123,8 @@ pub struct Settings {
     pub fail_on_error: bool,
     pub max_deletions: Option<usize>,
     pub token: String,
-    pub rules: Vec<Rule>,
+    /// The rules, shared with the package records they name.
+    pub rules: Vec<Arc<Rule>>,
     /// `--versions-file`: plan offline against this file.
     pub versions_file: Option<PathBuf>,
     /// `report-file`: where the full JSON report goes, relative to the workspace.
@@ -323,7 +325,7 @@ impl RawInputs {
             fail_on_error,
             max_deletions,
             token,
-            rules,
+            rules: rules.into_iter().map(Arc::new).collect(),
             report_file: workspace_path("report-file", &self.value("report-file"))?,
             versions_file: self.versions_file,
             manifest_cache,

@@ -15,7 +15,7 @@ use crate::github::client::Counters;
 use crate::github::routes::Namespace;
 use crate::model::{PackageType, Version};
 use crate::plan::{Mode, PackagePlan};
-use crate::settings::Rule;
+use crate::settings::{Rule, Settings};
 use std::sync::Arc;
 
 /// The fix for a token that may read a package but not delete it, as GitHub's 404 hides it.
@@ -262,6 +262,28 @@ pub struct RunReport {
     /// Container manifests read from the registry and found in the `manifest-cache`, when any
     /// were needed or the cache is set.
     pub manifests: Option<(usize, usize)>,
+    /// The run stopped before it changed anything (its first warning says why).
+    pub stopped: bool,
+}
+
+impl RunReport {
+    /// A run that stopped before it changed anything: no package, the error as its warning.
+    pub fn stopped(settings: &Settings, error: &anyhow::Error) -> RunReport {
+        RunReport {
+            mode: settings.mode,
+            dry_run: settings.dry_run,
+            offline: settings.versions_file.is_some(),
+            packages: Vec::new(),
+            warnings: vec![format!(
+                "the run stopped before it changed anything: {error:#}"
+            )],
+            notes: Vec::new(),
+            budget_remaining: None,
+            counters: Counters::default(),
+            manifests: None,
+            stopped: true,
+        }
+    }
 }
 
 /// "version 123" or "the package", for a job's path.

@@ -2,14 +2,12 @@
 //! against what the binary reads and writes, and against the README's tables.
 //!
 //! How the binary's inputs are read: integration tests cannot import a binary crate's
-//! modules, so the list `INPUTS` (name and default of every input the binary reads; the binary
-//! reads `INPUT_*` variables and accepts `--<name>` flags only through it) is taken from the
-//! source itself, `include_str!("../src/settings/mod.rs")`: compiled into this test, so it is always
-//! the source being tested, with no binary or help text in between. The parser is strict:
-//! every `input(` call in the `INPUTS` block must parse as `input("name", "default")`, so a
-//! reformatted or new entry it cannot read fails the test instead of being skipped. The
-//! binary's behaviour is checked as well: it must accept `--<name>` for every declared input
-//! and refuse an undeclared one, and `--help` must name every input.
+//! modules, so the catalogue of inputs (`src/settings/catalogue.rs`: name, default, kind and
+//! scope of every input the binary reads; the binary reads `INPUT_*` variables, accepts
+//! `--<name>` flags and `config` keys only through it) is compiled into this test from the
+//! source itself: always the source being tested, with no parser, binary or help text in
+//! between. The binary's behaviour is checked as well: it must accept `--<name>` for every
+//! declared input and refuse an undeclared one, and `--help` must name every input.
 //!
 //! The outputs the binary writes are taken from a real run: offline, on
 //! `examples/versions.json`, with `GITHUB_OUTPUT` set (every output is written on every run).
@@ -23,49 +21,20 @@ use std::process::{Command, Output, Stdio};
 use common::{parse_github_output, BINARY};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const INPUTS_RS: &str = include_str!("../src/settings/mod.rs");
+
+/// The binary's catalogue of inputs, compiled from its source.
+#[path = "../src/settings/catalogue.rs"]
+#[allow(dead_code)]
+mod catalogue;
 
 // ------------------------------------------------------------------------------- sources
 
-/// `INPUTS` from src/inputs.rs: (name, default), in order.
+/// The catalogue's inputs: (name, default), in order.
 fn binary_inputs() -> Vec<(String, String)> {
-    parse_inputs_block(INPUTS_RS).unwrap_or_else(|problem| panic!("src/inputs.rs: {problem}"))
-}
-
-fn parse_inputs_block(source: &str) -> Result<Vec<(String, String)>, String> {
-    let start = source
-        .find("pub const INPUTS: &[InputSpec] = &[")
-        .ok_or("no `pub const INPUTS: &[InputSpec] = &[`")?;
-    let block = &source[start..];
-    let block = &block[block.find('[').map_or(0, |i| i + 1)..];
-    let block = &block[block.find('[').map_or(0, |i| i + 1)..];
-    let block = &block[..block.find("];").ok_or("the INPUTS block never ends")?];
-    let calls = block.matches("input(").count();
-    let mut inputs = Vec::new();
-    for line in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let parsed = line
-            .strip_prefix("input(")
-            .and_then(|rest| rest.strip_suffix("),"))
-            .and_then(|args| {
-                let (name, default) = args.split_once(", ")?;
-                Some((rust_string(name)?, rust_string(default)?))
-            })
-            .ok_or_else(|| format!("cannot read `{line}` as input(\"name\", \"default\"),"))?;
-        inputs.push(parsed);
-    }
-    if inputs.len() != calls || inputs.is_empty() {
-        return Err(format!(
-            "{calls} input( calls but {} entries read",
-            inputs.len()
-        ));
-    }
-    Ok(inputs)
-}
-
-/// A plain Rust string literal (no escapes) without its quotes.
-fn rust_string(text: &str) -> Option<String> {
-    let inner = text.trim().strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains('"') && !inner.contains('\\')).then(|| inner.to_owned())
+    catalogue::INPUTS
+        .iter()
+        .map(|input| (input.name.to_owned(), input.default.to_owned()))
+        .collect()
 }
 
 struct ActionInput {
@@ -215,18 +184,7 @@ fn assert_none(problems: Vec<String>) {
 // ------------------------------------------------------------------------------- the checks
 
 #[test]
-fn the_inputs_block_parser_is_strict() {
-    let good = "pub const INPUTS: &[InputSpec] = &[\n    input(\"a\", \"\"),\n    input(\"b-c\", \"${{ x }}\"),\n];";
-    assert_eq!(
-        parse_inputs_block(good).unwrap(),
-        vec![
-            ("a".to_owned(), String::new()),
-            ("b-c".to_owned(), "${{ x }}".to_owned())
-        ]
-    );
-    let split = "pub const INPUTS: &[InputSpec] = &[\n    input(\n        \"a\",\n        \"\",\n    ),\n];";
-    assert!(parse_inputs_block(split).is_err());
-    assert!(parse_inputs_block("const OTHER: u8 = 1;").is_err());
+fn readme_rows_split_on_unescaped_pipes() {
     assert_eq!(
         split_row(r"| `a` | `x \|\| y` | z |"),
         ["`a`", "`x || y`", "z"]
@@ -246,7 +204,7 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads_with_the_same_default
     let declared_names: BTreeSet<String> = declared.keys().cloned().collect();
     let mut problems = differences(
         "input",
-        "src/inputs.rs INPUTS",
+        "src/settings/catalogue.rs",
         &binary_names,
         "action.yml",
         &declared_names,
@@ -258,7 +216,7 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads_with_the_same_default
         let declared_default = input.default.clone().unwrap_or_default();
         if &declared_default != default {
             problems.push(format!(
-                "input {name:?}: default {declared_default:?} in action.yml, {default:?} in src/inputs.rs"
+                "input {name:?}: default {declared_default:?} in action.yml, {default:?} in src/settings/catalogue.rs"
             ));
         }
         if input.required && input.default.is_some() {

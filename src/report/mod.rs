@@ -1,14 +1,17 @@
 //! Telling what happened: the tally of the run's outcome (`crate::outcome`), every version in
 //! the count its verdict and outcome put it in, shared by the step outputs (`outputs.rs`), the
-//! report file (`file.rs`), the log (`log.rs`) and the job summary (`summary.rs`).
+//! report file (`file.rs`), the log (`log.rs`) and the job summary (`summary.rs`), all
+//! published where the runner reads them by `publish.rs`.
 
 mod chart;
 mod file;
 mod log;
 mod outputs;
+mod publish;
 mod summary;
 
-pub use summary::{undo_action, SummaryContext};
+pub use publish::{publish, Destinations};
+use summary::{undo_action, SummaryContext};
 
 use crate::model::Version;
 use crate::outcome::{Failure, Leftover, Outcome, Package, RunReport, UntagOutcome};

@@ -29,6 +29,18 @@ pub use offline::plan_offline;
 /// Requests left untouched in the primary budget, for whatever else the token does.
 pub const BUDGET_RESERVE: usize = 25;
 
+/// The run the settings ask for: offline against a versions file, else online against the
+/// API at `api_url`.
+pub fn start(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<RunReport> {
+    if settings.versions_file.is_some() {
+        return plan_offline(settings);
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(settings, api_url, tuning))
+}
+
 /// The online run.
 pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<RunReport> {
     let concurrency = tuning.max_in_flight * 2;
@@ -79,6 +91,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         budget_remaining,
         counters: client.counters,
         manifests,
+        stopped: false,
     })
 }
 

@@ -85,5 +85,6 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         budget_remaining: None,
         counters: Counters::default(),
         manifests: None,
+        stopped: false,
     })
 }

@@ -1,72 +1,28 @@
-//! Reading the action's inputs: from `INPUT_<NAME>` variables (as the runner passes them), or
-//! from `--<input-name> <value>` flags on a laptop; then validating them into `Settings`, one
-//! `Rule` per `config` rule. Bad input becomes an `InputError` naming the input and the value.
+//! The first stage: the action's inputs, validated into `Settings`, one `Rule` per `config`
+//! rule. Each input is declared once in `catalogue`; `raw` reads the values (`INPUT_*` or
+//! flags), `config` the rules' YAML, `rule` each rule, `values` the small languages of values.
+//! Bad input becomes an `InputError` naming the input and the value.
 
 use crate::model::PackageType;
-use crate::plan::policy::{KeepLatestPer, Policy, Prerelease, TagSelection};
-use crate::plan::ranges::SemverRange;
+use crate::plan::policy::Policy;
 use crate::plan::Mode;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod catalogue;
+mod config;
+mod raw;
+mod rule;
 pub mod values;
 
-/// One input of the action, with its default in `action.yml`.
-pub struct InputSpec {
-    pub name: &'static str,
-    pub default: &'static str,
-}
-
-const fn input(name: &'static str, default: &'static str) -> InputSpec {
-    InputSpec { name, default }
-}
-
-/// Every input the binary reads, with the default `action.yml` declares.
-pub const INPUTS: &[InputSpec] = &[
-    input("token", "${{ github.token }}"),
-    input("owner", "${{ github.repository_owner }}"),
-    input("owner-type", "auto"),
-    input("package-type", "container"),
-    input("packages", ""),
-    input("mode", "delete"),
-    input("dry-run", "false"),
-    input("version-ids", ""),
-    input("tags", ""),
-    input("exclude-tags", ""),
-    input("tag-selection", "any"),
-    input("versions", ""),
-    input("exclude-versions", ""),
-    input("semver", ""),
-    input("prerelease", "any"),
-    input("older-than", ""),
-    input("deleted-within", ""),
-    input("keep-latest", "0"),
-    input("min-versions-to-keep", "0"),
-    input("delete-empty-package", "false"),
-    input("max-deletions", ""),
-    input("registry-url", "https://ghcr.io"),
-    input("config", ""),
-    input("fail-on-error", "true"),
-    input("keep-latest-per", "all"),
-    input("report-file", ""),
-    input("untag", "false"),
-    input("repository", ""),
-    input("manifest-cache", ""),
-];
-
-/// Inputs that hold for the whole run and cannot be set per `config` rule.
-const RUN_LEVEL: &[&str] = &[
-    "token",
-    "config",
-    "mode",
-    "dry-run",
-    "max-deletions",
-    "fail-on-error",
-    "report-file",
-    "manifest-cache",
-];
+use catalogue::{Scope, INPUTS};
+pub use config::read_config_file;
+#[cfg(test)]
+use config::CONFIG_FILE_LIMIT;
+pub use raw::{Invocation, RawInputs};
+use rule::parse_rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -135,22 +91,47 @@ pub struct Settings {
     pub workspace: PathBuf,
 }
 
-/// The raw input values, before validation.
-#[derive(Debug, Default)]
-pub struct RawInputs {
-    values: BTreeMap<String, String>,
-    versions_file: Option<PathBuf>,
-    /// `GITHUB_WORKSPACE`: where workspace-relative paths start (else the current directory).
-    workspace: Option<PathBuf>,
+/// The settings of this invocation (`None`: `--help` was asked for).
+pub fn from_environment(
+    args: &[String],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Settings>, InputError> {
+    match RawInputs::from_environment(args, env)? {
+        Invocation::Help => Ok(None),
+        Invocation::Run(raw) => raw.into_settings(read_config_file).map(Some),
+    }
 }
 
-/// What the command line asks for.
-pub enum Invocation {
-    Run(RawInputs),
-    Help,
-}
-
-pub const USAGE: &str = "\
+/// `--help`: how to run it, and every input of the catalogue.
+pub fn usage() -> String {
+    let mut inputs = String::from("Inputs:");
+    let mut line = inputs.len();
+    for input in INPUTS {
+        if line + 1 + input.name.len() > 88 {
+            inputs.push_str("\n ");
+            line = 1;
+        }
+        inputs.push(' ');
+        inputs.push_str(input.name);
+        line += 1 + input.name.len();
+    }
+    let mut each = String::new();
+    for input in INPUTS {
+        let scope = match input.scope {
+            Scope::Rule => "per rule",
+            Scope::Run => "per run",
+        };
+        let default = match input.default {
+            "" => String::new(),
+            default => format!("; default {default}"),
+        };
+        each.push_str(&format!(
+            "\n  --{:<22} {} ({scope}{default})",
+            input.name, input.help
+        ));
+    }
+    format!(
+        "\
 package-retention: delete and restore GitHub Packages versions.
 
 In a workflow it reads its inputs from INPUT_<NAME> variables (see action.yml).
@@ -162,101 +143,15 @@ Offline, with no token and no network, plan against an exported versions file:
 The full JSON report goes to --report-file PATH, a path inside GITHUB_WORKSPACE (the
 current directory when it is not set).
 
-Inputs: token owner owner-type package-type packages mode dry-run version-ids tags
-  exclude-tags tag-selection versions exclude-versions semver prerelease older-than
-  deleted-within keep-latest min-versions-to-keep delete-empty-package max-deletions
-  registry-url config fail-on-error keep-latest-per report-file untag repository manifest-cache
+{inputs}
 Exit codes: 0 done, 1 a deletion or restore failed (with fail-on-error) or the run failed,
-  2 bad input.";
+  2 bad input.
 
-const BOOLEAN_INPUTS: &[&str] = &["dry-run", "delete-empty-package", "fail-on-error", "untag"];
+Each input:{each}"
+    )
+}
 
 impl RawInputs {
-    /// Reads `INPUT_*` variables (in a workflow) or flags (by hand).
-    pub fn from_environment(
-        args: &[String],
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Invocation, InputError> {
-        let mut raw = RawInputs {
-            workspace: env("GITHUB_WORKSPACE")
-                .filter(|w| !w.trim().is_empty())
-                .map(PathBuf::from),
-            ..RawInputs::default()
-        };
-        if args.is_empty() {
-            for spec in INPUTS {
-                let key = format!("INPUT_{}", spec.name.to_uppercase());
-                if let Some(value) = env(&key) {
-                    raw.values.insert(spec.name.to_string(), value);
-                }
-            }
-        } else {
-            let mut args = args.iter().peekable();
-            while let Some(arg) = args.next() {
-                if arg == "--help" || arg == "-h" {
-                    return Ok(Invocation::Help);
-                }
-                let Some(flag) = arg.strip_prefix("--") else {
-                    return Err(InputError::new(
-                        arg,
-                        arg,
-                        "expected a flag such as --owner acme",
-                    ));
-                };
-                let (name, inline) = match flag.split_once('=') {
-                    Some((name, value)) => (name, Some(value.to_string())),
-                    None => (flag, None),
-                };
-                let known = name == "versions-file" || INPUTS.iter().any(|s| s.name == name);
-                if !known {
-                    return Err(InputError::new(name, arg, "unknown flag; see --help"));
-                }
-                let value = match inline {
-                    Some(value) => value,
-                    None if BOOLEAN_INPUTS.contains(&name)
-                        && args.peek().is_none_or(|next| next.starts_with("--")) =>
-                    {
-                        "true".to_string()
-                    }
-                    None => args
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| InputError::new(name, "", "the flag needs a value"))?,
-                };
-                if name == "versions-file" {
-                    raw.versions_file = Some(PathBuf::from(value));
-                } else {
-                    raw.values.insert(name.to_string(), value);
-                }
-            }
-            if !raw.values.contains_key("token") {
-                if let Some(token) = env("GITHUB_TOKEN") {
-                    raw.values.insert("token".into(), token);
-                }
-            }
-            if !raw.values.contains_key("owner") {
-                if let Some(owner) = env("GITHUB_REPOSITORY_OWNER") {
-                    raw.values.insert("owner".into(), owner);
-                }
-            }
-        }
-        Ok(Invocation::Run(raw))
-    }
-
-    /// The value given, or the binary's default (`action.yml`'s, expressions aside).
-    fn value(&self, name: &str) -> String {
-        match self.values.get(name) {
-            Some(value) => value.clone(),
-            None => INPUTS
-                .iter()
-                .find(|s| s.name == name)
-                .map(|s| s.default)
-                .filter(|d| !d.starts_with("${{"))
-                .unwrap_or("")
-                .to_string(),
-        }
-    }
-
     /// Validates every input; `read_file` reads a `config` path (see [`read_config_file`]).
     pub fn into_settings(
         self,
@@ -292,7 +187,7 @@ impl RawInputs {
 
         let defaults: BTreeMap<String, String> = INPUTS
             .iter()
-            .filter(|s| !RUN_LEVEL.contains(&s.name))
+            .filter(|s| s.scope == Scope::Rule)
             .map(|s| (s.name.to_string(), self.value(s.name)))
             .collect();
         let config = self.value("config");
@@ -306,7 +201,7 @@ impl RawInputs {
                 ),
                 _ => (config.clone(), "(inline YAML)".to_string()),
             };
-            config_rules(&text, &shown)?
+            config::config_rules(&text, &shown)?
                 .into_iter()
                 .enumerate()
                 .map(|(index, overrides)| {
@@ -378,7 +273,7 @@ fn conflict(raw: &RawInputs, name: &str, problem: &str) -> InputError {
     )
 }
 
-fn parse_bool(name: &str, text: &str) -> Result<bool, InputError> {
+pub(super) fn parse_bool(name: &str, text: &str) -> Result<bool, InputError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -386,340 +281,10 @@ fn parse_bool(name: &str, text: &str) -> Result<bool, InputError> {
     }
 }
 
-fn parse_count(name: &str, text: &str) -> Result<usize, InputError> {
+pub(super) fn parse_count(name: &str, text: &str) -> Result<usize, InputError> {
     text.trim()
         .parse::<usize>()
         .map_err(|_| InputError::new(name, text, "must be a whole number, 0 or more"))
-}
-
-/// The largest `config` file read.
-pub const CONFIG_FILE_LIMIT: u64 = 1 << 20;
-
-/// Reads a `config` path: a regular file (not a FIFO, a device or a directory) under
-/// [`CONFIG_FILE_LIMIT`], read no further than the limit. The error says why, never what is in it.
-pub fn read_config_file(path: &str) -> Result<String, String> {
-    use std::io::Read;
-    let too_big = || {
-        format!(
-            "is over the {} MiB limit of a config file",
-            CONFIG_FILE_LIMIT >> 20
-        )
-    };
-    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot be read: {error}"))?;
-    if !metadata.is_file() {
-        return Err("is not a regular file (a FIFO, device or directory is refused)".into());
-    }
-    if metadata.len() > CONFIG_FILE_LIMIT {
-        return Err(too_big());
-    }
-    let file = std::fs::File::open(path).map_err(|error| format!("cannot be read: {error}"))?;
-    let mut bytes = Vec::new();
-    file.take(CONFIG_FILE_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| format!("cannot be read: {error}"))?;
-    if bytes.len() as u64 > CONFIG_FILE_LIMIT {
-        return Err(too_big());
-    }
-    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
-}
-
-/// A key of the `config` YAML as it may be shown: a name shaped like an input, or nothing (a
-/// key could be anything from a file that is not a config at all).
-fn shown_key(key: &str) -> String {
-    let input_like = !key.is_empty()
-        && key.len() <= 40
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if input_like {
-        format!("`{key}`")
-    } else {
-        "(not shown: not the name of an input)".to_string()
-    }
-}
-
-/// The `config` YAML: `rules:` (or a bare list) of maps from input names to values. Errors
-/// show `shown` (the path, or that it was inline) and a line number, never the content.
-fn config_rules(text: &str, shown: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
-    let bad = |problem: String| InputError::new("config", shown, problem);
-    let document: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
-        bad(match error.location() {
-            Some(at) => format!("line {}: is not valid YAML", at.line()),
-            None => "is not valid YAML".to_string(),
-        })
-    })?;
-    let rules = match document {
-        serde_yaml::Value::Sequence(rules) => rules,
-        serde_yaml::Value::Mapping(mut top) => {
-            if let Some(key) = top.keys().find(|k| k.as_str() != Some("rules")) {
-                return Err(bad(format!(
-                    "unknown top-level key {}; expected `rules`",
-                    shown_key(key.as_str().unwrap_or(""))
-                )));
-            }
-            match top.remove("rules") {
-                Some(serde_yaml::Value::Sequence(rules)) => rules,
-                _ => return Err(bad("`rules` must be a list of rules".into())),
-            }
-        }
-        _ => return Err(bad("must be a map with `rules:`, a list of rules".into())),
-    };
-    if rules.is_empty() {
-        return Err(bad("`rules` is empty".into()));
-    }
-    rules
-        .into_iter()
-        .enumerate()
-        .map(|(index, rule)| {
-            let serde_yaml::Value::Mapping(map) = rule else {
-                return Err(bad(format!("rules[{index}] must be a map of inputs")));
-            };
-            map.into_iter()
-                .map(|(key, value)| {
-                    let key = key
-                        .as_str()
-                        .ok_or_else(|| bad(format!("rules[{index}] has a key that is not text")))?
-                        .to_string();
-                    if !INPUTS.iter().any(|s| s.name == key) {
-                        return Err(bad(format!(
-                            "rules[{index}] has an unknown key {}",
-                            shown_key(&key)
-                        )));
-                    }
-                    if RUN_LEVEL.contains(&key.as_str()) {
-                        return Err(bad(format!(
-                            "rules[{index}] sets `{key}`, which holds for the whole run: give it as an input"
-                        )));
-                    }
-                    let value = match value {
-                        serde_yaml::Value::Sequence(items) => {
-                            items.iter().map(yaml_text).collect::<Vec<_>>().join(",")
-                        }
-                        other => yaml_text(&other),
-                    };
-                    Ok((key, value))
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn yaml_text(value: &serde_yaml::Value) -> String {
-    match value {
-        serde_yaml::Value::String(text) => text.clone(),
-        serde_yaml::Value::Number(number) => number.to_string(),
-        serde_yaml::Value::Bool(flag) => flag.to_string(),
-        serde_yaml::Value::Null => String::new(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-    }
-}
-
-fn parse_rule(
-    values: &BTreeMap<String, String>,
-    mode: Mode,
-    offline: bool,
-    context: &str,
-) -> Result<Rule, InputError> {
-    let get = |name: &str| values.get(name).cloned().unwrap_or_default();
-    let err = |name: &str, problem: String| {
-        InputError::new(&format!("{context}{name}"), &get(name), problem)
-    };
-    let choice = |name: &str, choices: &[&str]| -> Result<String, InputError> {
-        let value = get(name).trim().to_ascii_lowercase();
-        if choices.contains(&value.as_str()) {
-            Ok(value)
-        } else {
-            Err(err(name, format!("must be one of: {}", choices.join(", "))))
-        }
-    };
-    let globs = |name: &str| values::parse_globs(&get(name)).map_err(|problem| err(name, problem));
-    let age = |name: &str| match get(name).trim() {
-        "" => Ok(None),
-        text => values::parse_age(text)
-            .map(Some)
-            .map_err(|problem| err(name, problem)),
-    };
-    let count = |name: &str| parse_count(name, &get(name)).map_err(|e| err(name, e.problem));
-
-    let owner = get("owner").trim().to_string();
-    if owner.is_empty() && !offline {
-        return Err(err(
-            "owner",
-            "an owner (user or organization) is needed".into(),
-        ));
-    }
-    let owner_type = match choice("owner-type", &["auto", "user", "org"])?.as_str() {
-        "user" => OwnerType::User,
-        "org" => OwnerType::Org,
-        _ => OwnerType::Auto,
-    };
-    let package_type = PackageType::parse(&get("package-type")).ok_or_else(|| {
-        err(
-            "package-type",
-            "must be one of: npm, maven, rubygems, nuget, docker, container".into(),
-        )
-    })?;
-    let packages: Vec<String> = values::split_list(&get("packages"))
-        .map(str::to_string)
-        .collect();
-    if packages.is_empty() && !offline {
-        return Err(err(
-            "packages",
-            "name at least one package (names or globs)".into(),
-        ));
-    }
-    for name in &packages {
-        let glob = values::is_glob(name);
-        if let Some(problem) = crate::model::package_name_problem(name, glob) {
-            return Err(err(
-                "packages",
-                format!("{name:?} is not a package name: {problem}"),
-            ));
-        }
-        if glob {
-            glob::Pattern::new(name)
-                .map_err(|e| err("packages", format!("{name:?} is not a valid glob: {e}")))?;
-        }
-    }
-    let repositories = values::parse_repositories(&get("repository"), &owner)
-        .map_err(|problem| err("repository", problem))?;
-    if !repositories.is_empty() && offline {
-        return Err(err(
-            "repository",
-            "conflicts with --versions-file: a versions file has no package, so no repository to match".into(),
-        ));
-    }
-    let tag_selection = match choice("tag-selection", &["any", "tagged", "untagged"])?.as_str() {
-        "tagged" => TagSelection::Tagged,
-        "untagged" => TagSelection::Untagged,
-        _ => TagSelection::Any,
-    };
-    let keep_latest_per = match choice("keep-latest-per", &["all", "major", "minor"])?.as_str() {
-        "major" => KeepLatestPer::Major,
-        "minor" => KeepLatestPer::Minor,
-        _ => KeepLatestPer::All,
-    };
-    let prerelease = match choice("prerelease", &["any", "only", "exclude"])?.as_str() {
-        "only" => Prerelease::Only,
-        "exclude" => Prerelease::Exclude,
-        _ => Prerelease::Any,
-    };
-    let version_ids = match get("version-ids").trim() {
-        "" => None,
-        text => Some(values::parse_ids(text).map_err(|problem| err("version-ids", problem))?),
-    };
-    let semver = match get("semver").trim() {
-        "" => None,
-        text => Some(SemverRange::parse(text).map_err(|problem| err("semver", problem))?),
-    };
-    let registry_url = get("registry-url").trim().trim_end_matches('/').to_string();
-    if !(registry_url.starts_with("https://") || registry_url.starts_with("http://"))
-        || crate::github::client::Origin::of(&registry_url).is_err()
-    {
-        return Err(err(
-            "registry-url",
-            "must be an http(s) URL such as https://ghcr.io".into(),
-        ));
-    }
-    let policy = Policy {
-        version_ids,
-        tags: globs("tags")?,
-        exclude_tags: globs("exclude-tags")?,
-        tag_selection,
-        versions: globs("versions")?,
-        exclude_versions: globs("exclude-versions")?,
-        semver,
-        prerelease,
-        older_than: age("older-than")?,
-        deleted_within: age("deleted-within")?,
-        keep_latest: count("keep-latest")?,
-        keep_latest_per,
-        min_versions_to_keep: count("min-versions-to-keep")?,
-        delete_empty_package: parse_bool("delete-empty-package", &get("delete-empty-package"))
-            .map_err(|e| err("delete-empty-package", e.problem))?,
-        untag: parse_bool("untag", &get("untag")).map_err(|e| err("untag", e.problem))?,
-    };
-
-    let tag_inputs_given = !policy.tags.is_empty()
-        || !policy.exclude_tags.is_empty()
-        || policy.tag_selection != TagSelection::Any;
-    if tag_inputs_given && !package_type.has_tags() {
-        let name = ["tags", "exclude-tags", "tag-selection"]
-            .into_iter()
-            .find(|n| !get(n).trim().is_empty() && get(n).trim() != "any")
-            .unwrap_or("tags");
-        return Err(err(
-            name,
-            format!("{package_type} packages have no tags: tag inputs apply to container and docker packages"),
-        ));
-    }
-    if !policy.tags.is_empty() && policy.tag_selection == TagSelection::Untagged {
-        return Err(err(
-            "tag-selection",
-            "`untagged` conflicts with `tags`: a version matching a tag is tagged".into(),
-        ));
-    }
-    if policy.keep_latest_per != KeepLatestPer::All && policy.keep_latest == 0 {
-        return Err(err(
-            "keep-latest-per",
-            "conflicts with `keep-latest` 0: it says how `keep-latest` counts (delete mode), so it needs `keep-latest`".into(),
-        ));
-    }
-    if policy.untag {
-        untag_conflict(&policy, package_type, mode).map_err(|problem| err("untag", problem))?;
-    }
-    match mode {
-        Mode::Restore => {
-            for (name, given) in [
-                ("keep-latest", policy.keep_latest > 0),
-                ("min-versions-to-keep", policy.min_versions_to_keep > 0),
-                ("delete-empty-package", policy.delete_empty_package),
-            ] {
-                if given {
-                    return Err(err(
-                        name,
-                        "conflicts with mode `restore`: it applies to mode `delete` only".into(),
-                    ));
-                }
-            }
-        }
-        Mode::Delete => {
-            if policy.deleted_within.is_some() {
-                return Err(err(
-                    "deleted-within",
-                    "conflicts with mode `delete`: it applies to mode `restore` only".into(),
-                ));
-            }
-        }
-    }
-    Ok(Rule {
-        owner,
-        owner_type,
-        package_type,
-        packages,
-        repositories,
-        registry_url,
-        policy,
-    })
-}
-
-/// Why `untag: true` cannot apply to this rule, if it cannot.
-fn untag_conflict(policy: &Policy, package_type: PackageType, mode: Mode) -> Result<(), String> {
-    if package_type != PackageType::Container {
-        return Err(format!(
-            "untag applies to container packages only, not {package_type}"
-        ));
-    }
-    if policy.tags.is_empty() {
-        return Err("untag needs `tags`: the globs of the tags to remove".into());
-    }
-    if mode == Mode::Restore {
-        return Err("conflicts with mode `restore`: it applies to mode `delete` only".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,131 @@
+//! The `config` input: YAML (inline, or a file read with care) with a list of rules, each a map
+//! from per-rule input names (the catalogue's) to values. Errors never echo the content.
+
+use super::catalogue::{self, Scope};
+use super::InputError;
+use std::collections::BTreeMap;
+
+/// The largest `config` file read.
+pub const CONFIG_FILE_LIMIT: u64 = 1 << 20;
+
+/// Reads a `config` path: a regular file (not a FIFO, a device or a directory) under
+/// [`CONFIG_FILE_LIMIT`], read no further than the limit. The error says why, never what is in it.
+pub fn read_config_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let too_big = || {
+        format!(
+            "is over the {} MiB limit of a config file",
+            CONFIG_FILE_LIMIT >> 20
+        )
+    };
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot be read: {error}"))?;
+    if !metadata.is_file() {
+        return Err("is not a regular file (a FIFO, device or directory is refused)".into());
+    }
+    if metadata.len() > CONFIG_FILE_LIMIT {
+        return Err(too_big());
+    }
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot be read: {error}"))?;
+    let mut bytes = Vec::new();
+    file.take(CONFIG_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot be read: {error}"))?;
+    if bytes.len() as u64 > CONFIG_FILE_LIMIT {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".into())
+}
+
+/// A key of the `config` YAML as it may be shown: a name shaped like an input, or nothing (a
+/// key could be anything from a file that is not a config at all).
+fn shown_key(key: &str) -> String {
+    let input_like = !key.is_empty()
+        && key.len() <= 40
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if input_like {
+        format!("`{key}`")
+    } else {
+        "(not shown: not the name of an input)".to_string()
+    }
+}
+
+/// The `config` YAML: `rules:` (or a bare list) of maps from input names to values. Errors
+/// show `shown` (the path, or that it was inline) and a line number, never the content.
+pub fn config_rules(text: &str, shown: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
+    let bad = |problem: String| InputError::new("config", shown, problem);
+    let document: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
+        bad(match error.location() {
+            Some(at) => format!("line {}: is not valid YAML", at.line()),
+            None => "is not valid YAML".to_string(),
+        })
+    })?;
+    let rules = match document {
+        serde_yaml::Value::Sequence(rules) => rules,
+        serde_yaml::Value::Mapping(mut top) => {
+            if let Some(key) = top.keys().find(|k| k.as_str() != Some("rules")) {
+                return Err(bad(format!(
+                    "unknown top-level key {}; expected `rules`",
+                    shown_key(key.as_str().unwrap_or(""))
+                )));
+            }
+            match top.remove("rules") {
+                Some(serde_yaml::Value::Sequence(rules)) => rules,
+                _ => return Err(bad("`rules` must be a list of rules".into())),
+            }
+        }
+        _ => return Err(bad("must be a map with `rules:`, a list of rules".into())),
+    };
+    if rules.is_empty() {
+        return Err(bad("`rules` is empty".into()));
+    }
+    rules
+        .into_iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let serde_yaml::Value::Mapping(map) = rule else {
+                return Err(bad(format!("rules[{index}] must be a map of inputs")));
+            };
+            map.into_iter()
+                .map(|(key, value)| {
+                    let key = key
+                        .as_str()
+                        .ok_or_else(|| bad(format!("rules[{index}] has a key that is not text")))?
+                        .to_string();
+                    let Some(input) = catalogue::input(&key) else {
+                        return Err(bad(format!(
+                            "rules[{index}] has an unknown key {}",
+                            shown_key(&key)
+                        )));
+                    };
+                    if input.scope == Scope::Run {
+                        return Err(bad(format!(
+                            "rules[{index}] sets `{key}`, which holds for the whole run: give it as an input"
+                        )));
+                    }
+                    let value = match value {
+                        serde_yaml::Value::Sequence(items) => {
+                            items.iter().map(yaml_text).collect::<Vec<_>>().join(",")
+                        }
+                        other => yaml_text(&other),
+                    };
+                    Ok((key, value))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn yaml_text(value: &serde_yaml::Value) -> String {
+    match value {
+        serde_yaml::Value::String(text) => text.clone(),
+        serde_yaml::Value::Number(number) => number.to_string(),
+        serde_yaml::Value::Bool(flag) => flag.to_string(),
+        serde_yaml::Value::Null => String::new(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}

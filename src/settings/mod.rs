@@ -290,6 +290,7 @@ pub(super) fn parse_count(name: &str, text: &str) -> Result<usize, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::policy::KeepLatestPer;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, InputError> {
         let env: BTreeMap<String, String> = pairs

@@ -338,3 +338,97 @@ fn bad_flags_by_hand() {
         .run();
     assert_refused(&result, &fake, "older-than", "soon");
 }
+
+/// A config file in a fresh directory, named by its absolute path.
+fn config_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "package-retention-bad-input-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("retention.yml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_deeply_nested_config_is_refused_fast() {
+    const DEPTH: usize = 200_000;
+    for (name, text) in [
+        (
+            "sequences",
+            format!("rules: {}{}\n", "[".repeat(DEPTH), "]".repeat(DEPTH)),
+        ),
+        (
+            "maps",
+            format!("rules: {}1{}\n", "{a: ".repeat(DEPTH), "}".repeat(DEPTH)),
+        ),
+    ] {
+        assert!(text.len() < 1 << 20, "under the 1 MiB cap of a config file");
+        let path = config_file(name, &text);
+        let fake = fake();
+        let started = std::time::Instant::now();
+        let result = valid(&fake)
+            .input("config", &path)
+            .timeout(std::time::Duration::from_secs(30))
+            .run();
+        let took = started.elapsed();
+        assert_refused(&result, &fake, "config", "64");
+        // Today's parser took 101 s on this; the check before it takes milliseconds (a
+        // generous bound for a loaded machine, not a benchmark).
+        assert!(took.as_secs() < 5, "{name}: refused after {took:?}");
+        let _ = std::fs::remove_dir_all(std::path::Path::new(&path).parent().unwrap());
+    }
+}
+
+#[test]
+fn a_registry_url_must_be_an_http_origin_with_an_optional_path() {
+    refuse("registry-url", "https://ghcr.io/path?q=1#f");
+    refuse("registry-url", "https://ghcr.io/path?q=1");
+    refuse("registry-url", "https://ghcr.io#f");
+    refuse("registry-url", "https://ghcr.io:99999");
+    refuse("registry-url", "https://ghcr.io:0");
+    refuse("registry-url", "ftp://ghcr.io");
+}
+
+#[test]
+fn a_registry_url_with_credentials_is_refused_without_echoing_them() {
+    let fake = fake();
+    let result = valid(&fake)
+        .input("registry-url", "https://robot:s3cr3t-pa55@ghcr.io")
+        .run();
+    assert_refused(&result, &fake, "registry-url", "credentials");
+    let everything = format!(
+        "{}{}{:?}{}",
+        result.stdout, result.stderr, result.outputs, result.summary
+    );
+    assert!(!everything.contains("s3cr3t-pa55"), "{everything}");
+    assert!(!everything.contains("robot:"), "{everything}");
+}
+
+#[test]
+fn repository_entries_are_names_github_allows() {
+    for value in [
+        "../x",
+        ".",
+        "..",
+        "acme/..",
+        "acme/.",
+        "acme/b c",
+        "acme/b+c",
+        "acme\\app",
+    ] {
+        refuse_with(
+            &[("repository", value)],
+            "repository",
+            "is not a repository such as",
+        );
+    }
+}
+
+#[test]
+fn version_ids_are_positive_integers_without_empty_entries() {
+    for value in ["1,,2", "0", "1, ,2", ",1", "00"] {
+        refuse("version-ids", value);
+    }
+}

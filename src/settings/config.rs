@@ -55,6 +55,11 @@ fn shown_key(key: &str) -> String {
 /// show `shown` (the path, or that it was inline) and a line number, never the content.
 pub fn config_rules(text: &str, shown: &str) -> Result<Vec<BTreeMap<String, String>>, InputError> {
     let bad = |problem: String| InputError::new("config", shown, problem);
+    if nests_deeper_than(text, MAX_DEPTH) {
+        return Err(bad(format!(
+            "nests deeper than {MAX_DEPTH} levels: a config of rules needs a few"
+        )));
+    }
     let document: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
         bad(match error.location() {
             Some(at) => format!("line {}: is not valid YAML", at.line()),
@@ -127,5 +132,90 @@ fn yaml_text(value: &serde_yaml::Value) -> String {
             .unwrap_or_default()
             .trim()
             .to_string(),
+    }
+}
+
+/// The deepest `config` accepted: rules need 4 levels; a parser descending once per level
+/// takes minutes (and its stack) on a text nested 200,000 deep, so depth is checked first.
+const MAX_DEPTH: usize = 64;
+
+/// The text nests deeper than `limit`, found by a scan of its characters before any parser
+/// sees it: the deepest nesting is deeper than `limit`: flow collections (`[`, `{`) and block
+/// collections (indentation, `- ` items) counted together, as a parser would descend.
+fn nests_deeper_than(text: &str, limit: usize) -> bool {
+    let mut block: Vec<usize> = Vec::new(); // indentation of the open block collections
+    let mut flow = 0usize;
+    for line in text.lines() {
+        let mut rest = line;
+        if flow == 0 {
+            let indent = rest.len() - rest.trim_start_matches(' ').len();
+            rest = &rest[indent..];
+            if rest.is_empty() || rest.starts_with('#') {
+                continue;
+            }
+            while block.last().is_some_and(|&open| open > indent) {
+                block.pop();
+            }
+            let mut column = indent;
+            if block.last() != Some(&column) {
+                block.push(column);
+            }
+            // Each `- ` opens one more level on the same line (`- - - x`).
+            while let Some(after) = rest.strip_prefix("- ").or(rest.strip_prefix("-\t")) {
+                let skipped = rest.len() - after.trim_start().len();
+                column += skipped;
+                rest = after.trim_start();
+                block.push(column);
+            }
+            if block.len() + flow > limit {
+                return true;
+            }
+        }
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some('\''), '\'') | (Some('"'), '"') if previous != '\\' => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') if previous == ' ' => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    if block.len() + flow > limit {
+                        return true;
+                    }
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_and_block_nesting_are_counted() {
+        let rules = "rules:\n  - packages: [web, api]\n    keep-latest: 3\n  - tags: {a: [1]}\n";
+        assert!(!nests_deeper_than(rules, 64));
+        assert!(nests_deeper_than(rules, 3));
+        let deep = |n: usize| format!("rules: {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert!(!nests_deeper_than(&deep(63), 64));
+        assert!(nests_deeper_than(&deep(64), 64));
+        let maps = format!("{}1{}", "{a: ".repeat(200_000), "}".repeat(200_000));
+        let started = std::time::Instant::now();
+        assert!(nests_deeper_than(&maps, 64));
+        assert!(started.elapsed().as_millis() < 1000);
+        let dashes = format!("rules:\n{}x\n", "- ".repeat(100));
+        assert!(nests_deeper_than(&dashes, 64));
+        let indented: String = (0..70)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert!(nests_deeper_than(&indented, 64));
+        assert!(!nests_deeper_than("a: '[[[[[['\nb: \"{{{{\"  # [[[[\n", 2));
     }
 }

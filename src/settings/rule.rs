@@ -163,22 +163,23 @@ fn read_packages(values: &Values, offline: bool) -> Result<Vec<String>, InputErr
     Ok(packages)
 }
 
-/// `registry-url`: an http(s) URL, without a trailing `/`.
+/// `registry-url`: an http(s) origin with an optional path, without a trailing `/`; no user,
+/// query or fragment; a port in 1–65535. A value holding credentials is not repeated.
 fn read_registry_url(values: &Values) -> Result<String, InputError> {
-    let registry_url = values
-        .get("registry-url")
-        .trim()
-        .trim_end_matches('/')
-        .to_string();
-    if !(registry_url.starts_with("https://") || registry_url.starts_with("http://"))
-        || crate::github::client::Origin::of(&registry_url).is_err()
-    {
-        return Err(values.error(
+    let text = values.get("registry-url");
+    match values::registry_url(&text) {
+        Ok(url) if crate::github::client::Origin::of(&url).is_ok() => Ok(url),
+        Ok(_) => Err(values.error(
             "registry-url",
             "must be an http(s) URL such as https://ghcr.io",
-        ));
+        )),
+        Err(values::Refusal::Shown(problem)) => Err(values.error("registry-url", problem)),
+        Err(values::Refusal::Secret(problem)) => {
+            let mut error = values.error("registry-url", problem);
+            error.value = "(not shown: it holds credentials)".to_string();
+            Err(error)
+        }
     }
-    Ok(registry_url)
 }
 
 /// The policy's choices, version ids and semver range (the rest of it empty).

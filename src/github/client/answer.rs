@@ -50,7 +50,7 @@ impl Answer {
                         .unwrap_or("no message")
                         .to_string()
                 } else {
-                    text.chars().take(200).collect()
+                    crate::runner::redact::clean_and_cut(text, 200)
                 }
             }
         }

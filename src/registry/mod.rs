@@ -63,8 +63,13 @@ type Challenge = Option<HashMap<String, String>>;
 #[derive(Default)]
 pub struct Registry {
     read: Mutex<HashMap<String, Known>>,
-    /// The manifest cache file's entries, by digest (manifests never change for a digest).
-    cache: HashMap<String, ManifestRefs>,
+    /// The manifest cache file's entries that proved themselves, by digest (manifests never
+    /// change for a digest).
+    cache: HashMap<String, cache::Verified>,
+    /// The bytes of the manifests read in this run that describe themselves, by digest, when a
+    /// cache file keeps them (`cache_file`).
+    bytes: Mutex<HashMap<String, Box<[u8]>>>,
+    cache_file: bool,
     /// Digests the API listed in this run: the entries the cache file keeps.
     listed: Mutex<HashSet<String>>,
     challenges: tokio::sync::Mutex<HashMap<String, Challenge>>,
@@ -74,10 +79,12 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry reader starting from the manifest cache's entries.
-    pub fn with_cache(cache: HashMap<String, ManifestRefs>) -> Registry {
+    /// A registry reader starting from the manifest cache's verified entries, keeping the
+    /// bytes of what it reads for the cache file.
+    pub fn with_cache(cache: HashMap<String, cache::Verified>) -> Registry {
         Registry {
             cache,
+            cache_file: true,
             ..Registry::default()
         }
     }
@@ -94,7 +101,7 @@ impl Registry {
     pub fn cached(&self, versions: &[Version]) -> HashMap<String, ManifestRefs> {
         let known: HashMap<String, ManifestRefs> = versions
             .iter()
-            .filter_map(|v| Some((v.name.clone(), self.cache.get(&v.name)?.clone())))
+            .filter_map(|v| Some((v.name.clone(), self.cache.get(&v.name)?.refs.clone())))
             .collect();
         self.from_cache.fetch_add(known.len(), Ordering::Relaxed);
         known
@@ -106,26 +113,26 @@ impl Registry {
         listed.extend(names.into_iter().map(str::to_string));
     }
 
-    /// What the manifest cache file holds after this run: every listed digest whose manifest
-    /// is known (ghosts are not kept: they may be pushed again).
-    pub fn cache_entries(&self) -> Vec<(String, ManifestRefs)> {
+    /// What the manifest cache file holds after this run: the bytes of every listed digest
+    /// whose manifest is known and describes itself (ghosts are not kept: they may be pushed
+    /// again), by digest.
+    pub fn cache_entries(&self) -> Vec<(String, Box<[u8]>)> {
         let listed = self.listed.lock().expect("registry lock");
-        let read = self.read.lock().expect("registry lock");
-        let mut entries: HashMap<&str, &ManifestRefs> = HashMap::new();
-        for (digest, refs) in &self.cache {
+        let bytes = self.bytes.lock().expect("registry lock");
+        let mut entries: HashMap<&str, &[u8]> = HashMap::new();
+        for (digest, verified) in &self.cache {
             if listed.contains(digest) {
-                entries.insert(digest, refs);
+                entries.insert(digest, &verified.bytes);
             }
         }
-        for (url, known) in read.iter() {
-            let digest = url.rsplit('/').next().unwrap_or(url);
-            if let (Some(digest), Known::Manifest(refs)) = (listed.get(digest), known) {
-                entries.insert(digest, refs);
+        for (digest, read) in bytes.iter() {
+            if listed.contains(digest) {
+                entries.insert(digest, read);
             }
         }
-        let mut entries: Vec<(String, ManifestRefs)> = entries
+        let mut entries: Vec<(String, Box<[u8]>)> = entries
             .into_iter()
-            .map(|(digest, refs)| (digest.to_string(), refs.clone()))
+            .map(|(digest, bytes)| (digest.to_string(), bytes.into()))
             .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries
@@ -256,9 +263,9 @@ impl Registry {
             for digest in digests {
                 if let Some(known) = read.get(&repository.url(&digest)) {
                     found.push((digest, known.clone()));
-                } else if let Some(refs) = self.cache.get(&digest).filter(|_| listed) {
+                } else if let Some(cached) = self.cache.get(&digest).filter(|_| listed) {
                     self.from_cache.fetch_add(1, Ordering::Relaxed);
-                    found.push((digest, Known::Manifest(refs.clone())));
+                    found.push((digest, Known::Manifest(cached.refs.clone())));
                 } else {
                     missing.push(digest);
                 }
@@ -283,7 +290,7 @@ impl Registry {
                 if stop.load(Ordering::Relaxed) || budget.is_spent() {
                     return (digest, None);
                 }
-                let known = read_manifest(client, &url, authorization, budget).await;
+                let known = read_manifest(client, &url, &digest, authorization, budget).await;
                 if known.is_err() {
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -302,12 +309,16 @@ impl Registry {
             results.extend(others);
         }
         let mut read = self.read.lock().expect("registry lock");
+        let mut kept_bytes = self.bytes.lock().expect("registry lock");
         let mut failure = None;
         for (digest, known) in results {
             match known {
-                Some(Ok(known)) => {
+                Some(Ok((known, bytes))) => {
                     if listed {
                         self.reads.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if let Some(bytes) = bytes.filter(|_| self.cache_file) {
+                        kept_bytes.insert(digest.clone(), bytes);
                     }
                     read.insert(repository.url(&digest), known.clone());
                     found.push((digest, known));
@@ -545,19 +556,23 @@ fn has_error_code(body: &[u8], code: &str) -> bool {
     oci_errors(body).iter().any(|(c, _)| c == code)
 }
 
+/// Reads the manifest `digest` at `url`: a ghost, or what it references and, when it describes
+/// itself (its own `mediaType`), its bytes. The bytes must hash to the digest (a registry serves
+/// exactly those): anything else is a failure for that manifest.
 async fn read_manifest(
     client: &Client,
     url: &str,
+    digest: &str,
     authorization: Option<&str>,
     budget: &FailureBudget,
-) -> Result<Known> {
+) -> Result<(Known, Option<Box<[u8]>>)> {
     let mut headers = vec![(ACCEPT, accept())];
     if let Some(authorization) = authorization {
         headers.push((AUTHORIZATION, authorization.to_string()));
     }
     let answer = client.get_registry(url, headers, Some(budget)).await?;
     if answer.status == StatusCode::NOT_FOUND && has_error_code(&answer.body, "MANIFEST_UNKNOWN") {
-        return Ok(Known::Ghost);
+        return Ok((Known::Ghost, None));
     }
     if answer.status != StatusCode::OK {
         bail!(
@@ -566,10 +581,53 @@ async fn read_manifest(
             answer.message()
         );
     }
-    parse_manifest(&answer).map(Known::Manifest)
+    match digest_of_bytes(digest, &answer.body) {
+        Some(actual) if actual == digest => {}
+        Some(actual) => {
+            bail!("the registry served bytes whose digest is {actual}, not the {digest} asked for")
+        }
+        None => bail!("{digest} is not a digest the action can verify (sha256 or sha512)"),
+    }
+    let header_type = answer
+        .header("content-type")
+        .map(|t| t.split(';').next().unwrap_or("").trim().to_string())
+        .filter(|t| !t.is_empty() && t != "application/json");
+    let (refs, described) = manifest_refs(&answer.body, header_type.as_deref())?;
+    let bytes = described.then(|| answer.body.to_vec().into_boxed_slice());
+    Ok((Known::Manifest(refs), bytes))
 }
 
-fn parse_manifest(answer: &crate::github::client::Answer) -> Result<ManifestRefs> {
+/// The digest of `bytes` in the algorithm `digest` names (`sha256:`, `sha512:`); `None` for
+/// another algorithm.
+pub fn digest_of_bytes(digest: &str, bytes: &[u8]) -> Option<String> {
+    use sha2::Digest;
+    let hex = |hash: &[u8]| hash.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    match digest.split_once(':')?.0 {
+        "sha256" => Some(format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))),
+        "sha512" => Some(format!("sha512:{}", hex(&sha2::Sha512::digest(bytes)))),
+        _ => None,
+    }
+}
+
+/// `sha256:<hex>` of `bytes`.
+#[cfg(test)]
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    digest_of_bytes("sha256:", bytes).expect("sha256 is known")
+}
+
+/// What a manifest that names its own media type (`mediaType`) references: all a cache entry
+/// may be read by, since its bytes are proven and a media type beside them would not be.
+pub fn self_described_refs(bytes: &[u8]) -> Option<ManifestRefs> {
+    match manifest_refs(bytes, None) {
+        Ok((refs, true)) => Some(refs),
+        _ => None,
+    }
+}
+
+/// What a manifest references, by its media type: its own `mediaType` when it names one (the
+/// bytes are proven by their digest; a header is not), else the `Content-Type` it came with;
+/// and whether it named its own.
+fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs, bool)> {
     #[derive(serde::Deserialize)]
     struct Descriptor {
         digest: String,
@@ -583,25 +641,26 @@ fn parse_manifest(answer: &crate::github::client::Answer) -> Result<ManifestRefs
         subject: Option<Descriptor>,
     }
     let manifest: Manifest =
-        serde_json::from_slice(&answer.body).context("the manifest is not valid JSON")?;
-    let header_type = answer
-        .header("content-type")
-        .map(|t| t.split(';').next().unwrap_or("").trim().to_string())
-        .filter(|t| !t.is_empty() && t != "application/json");
-    let media_type = header_type.or(manifest.media_type).unwrap_or_default();
-    match media_type.as_str() {
-        OCI_INDEX | DOCKER_LIST => Ok(ManifestRefs {
+        serde_json::from_slice(body).context("the manifest is not valid JSON")?;
+    let described = manifest.media_type.is_some();
+    let media_type = manifest
+        .media_type
+        .or(header_type.map(str::to_string))
+        .unwrap_or_default();
+    let refs = match media_type.as_str() {
+        OCI_INDEX | DOCKER_LIST => ManifestRefs {
             children: manifest.manifests.into_iter().map(|d| d.digest).collect(),
             subject: manifest.subject.map(|d| d.digest),
             is_index: true,
-        }),
-        OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => Ok(ManifestRefs {
+        },
+        OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => ManifestRefs {
             children: Vec::new(),
             subject: manifest.subject.map(|d| d.digest),
             is_index: false,
-        }),
+        },
         other => bail!("unknown manifest media type {other:?}"),
-    }
+    };
+    Ok((refs, described))
 }
 
 #[cfg(test)]

@@ -383,6 +383,13 @@ fn tag_label(tag: &str) -> Option<String> {
 }
 
 impl Package {
+    /// The media type and the exact bytes the registry serves for the active version named
+    /// `digest`; `None` for a ghost or a digest no active version has.
+    pub fn manifest_served(&self, digest: &str) -> Option<(String, String)> {
+        let version = self.active_versions().find(|v| v.name == digest)?;
+        served(self, version)
+    }
+
     /// The digest of the version built with the name `label` (see [`World::seal`]): its name
     /// once sealed; `label` itself when no version has it (a ghost keeps its label).
     pub fn digest_of(&self, label: &str) -> String {

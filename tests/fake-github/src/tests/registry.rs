@@ -308,6 +308,13 @@ fn every_manifest_served_hashes_to_its_digest_and_names_others_by_theirs() {
             continue;
         }
         assert_eq!(reply.status, 200, "{}", version.name);
+        assert_eq!(
+            app.manifest_served(&version.name),
+            Some((
+                reply.header("content-type").unwrap().to_owned(),
+                reply.body.clone()
+            ))
+        );
         assert_eq!(crate::sha256_digest(reply.body.as_bytes()), version.name);
         assert_eq!(
             reply.header("docker-content-digest"),

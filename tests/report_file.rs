@@ -270,11 +270,12 @@ fn a_report_file_outside_the_workspace_is_bad_input_before_any_request() {
 }
 
 #[test]
-fn a_report_file_that_cannot_be_written_is_an_error_and_the_rest_is_still_told() {
-    let (world, ids) = npm_world(3);
+fn a_report_file_that_cannot_be_written_is_bad_input_before_any_change() {
+    let (world, _) = npm_world(3);
     let fake = FakeGithub::start(world);
     let workspace = workspace();
-    // A directory stands where the file should go.
+    // A directory stands where the file should go: found out before anything is deleted (it
+    // was found out only after the deletions).
     std::fs::create_dir_all(workspace.join("taken")).unwrap();
 
     let result = npm_run(&fake, &workspace)
@@ -282,22 +283,20 @@ fn a_report_file_that_cannot_be_written_is_an_error_and_the_rest_is_still_told()
         .input("report-file", "taken")
         .run();
 
-    result.assert_code(1);
+    result.assert_code(2);
     assert_eq!(
         fake.world()
             .package(OWNER, "npm", "app")
             .unwrap()
             .deleted_ids(),
-        ids[..2].to_vec()
+        Vec::<u64>::new()
     );
+    assert!(fake.requests().is_empty(), "no request at all");
     let errors = result.annotations("error").join("\n");
     assert!(
-        errors.contains("cannot write report-file `taken`"),
+        errors.contains("`report-file`") && errors.contains("is a folder, not a file"),
         "{errors}"
     );
-    assert_eq!(result.output("report-file"), "");
-    assert_eq!(result.output_count("deleted-count"), 2);
-    assert!(result.summary.contains("## Undo"));
     let _ = std::fs::remove_dir_all(&workspace);
 }
 

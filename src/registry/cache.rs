@@ -35,7 +35,7 @@ pub struct Verified {
 }
 
 /// The entries of the file at `path` that prove themselves, and at most one warning.
-pub fn load(path: &Path) -> (HashMap<String, Verified>, Option<String>) {
+pub fn load(path: &Path, workspace: &Path) -> (HashMap<String, Verified>, Option<String>) {
     let warn = |why: String| Some(format!("manifest-cache `{}` {why}", path.display()));
     let empty = |why: String| {
         (
@@ -50,6 +50,9 @@ pub fn load(path: &Path) -> (HashMap<String, Verified>, Option<String>) {
         }
         Err(error) => return empty(format!("cannot be read ({error})")),
     };
+    if let Err(error) = crate::runner::files::check_opened(&file, workspace) {
+        return empty(format!("cannot be read ({error})"));
+    }
     match file.metadata() {
         Ok(metadata) if !metadata.is_file() => return empty("is not a regular file".into()),
         Ok(metadata) if metadata.len() > MAX_BYTES => {
@@ -146,8 +149,8 @@ fn verified(line: &[u8]) -> Option<(String, Verified)> {
 
 /// Writes the entries (digest, manifest bytes) to `path` atomically: a temporary file next to
 /// it, then a rename.
-pub fn save(path: &Path, entries: &[(String, Box<[u8]>)]) -> Result<()> {
-    crate::runner::files::write_atomically(path, |out| {
+pub fn save(path: &Path, workspace: &Path, entries: &[(String, Box<[u8]>)]) -> Result<()> {
+    crate::runner::files::write_atomically(path, workspace, |out| {
         out.write_all(HEADER.as_bytes())?;
         out.write_all(b"\n")?;
         let mut line = String::new();
@@ -211,8 +214,8 @@ mod tests {
         let path = dir.join("nested").join("manifests");
         let (a, b) = (entry(image(1)), entry(image(2)));
         let index = entry(index_of(&[&a.0, &b.0]));
-        save(&path, &[a.clone(), b.clone(), index.clone()]).unwrap();
-        let (loaded, warning) = load(&path);
+        save(&path, &dir, &[a.clone(), b.clone(), index.clone()]).unwrap();
+        let (loaded, warning) = load(&path, &dir);
         assert_eq!(warning, None);
         assert_eq!(loaded.len(), 3);
         assert_eq!(loaded[&index.0].bytes, index.1);
@@ -236,11 +239,11 @@ mod tests {
         let truncated = (b.0.clone(), b.1[..10].to_vec().into_boxed_slice());
         let undeclared = entry(br#"{"schemaVersion":2,"manifests":[]}"#.to_vec());
         let good = entry(image(3));
-        save(&path, &[swapped, truncated, undeclared, good.clone()]).unwrap();
+        save(&path, &dir, &[swapped, truncated, undeclared, good.clone()]).unwrap();
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("not-a-digest AAAA\nsha256:12 !!\n\n");
         std::fs::write(&path, text).unwrap();
-        let (loaded, warning) = load(&path);
+        let (loaded, warning) = load(&path, &dir);
         assert_eq!(loaded.keys().collect::<Vec<_>>(), vec![&good.0]);
         let warning = warning.unwrap();
         assert!(
@@ -252,7 +255,7 @@ mod tests {
     #[test]
     fn missing_old_foreign_and_huge_files_are_an_empty_cache_with_a_warning() {
         let dir = scratch("bad");
-        let missing = load(&dir.join("none"));
+        let missing = load(&dir.join("none"), &dir);
         assert!(missing.0.is_empty());
         assert!(missing.1.unwrap().contains("does not exist"));
         for (name, content, says) in [
@@ -270,7 +273,7 @@ mod tests {
         ] {
             let path = dir.join(name);
             std::fs::write(&path, content).unwrap();
-            let (loaded, warning) = load(&path);
+            let (loaded, warning) = load(&path, &dir);
             assert!(loaded.is_empty(), "{name}");
             assert!(warning.is_some_and(|w| w.contains(says)), "{name}");
         }
@@ -279,9 +282,9 @@ mod tests {
             .unwrap()
             .set_len(MAX_BYTES + 1)
             .unwrap();
-        let (loaded, warning) = load(&huge);
+        let (loaded, warning) = load(&huge, &dir);
         assert!(loaded.is_empty() && warning.unwrap().contains("ignored unread"));
-        let (loaded, warning) = load(&dir);
+        let (loaded, warning) = load(&dir, &dir);
         assert!(loaded.is_empty() && warning.is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }

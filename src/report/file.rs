@@ -4,16 +4,16 @@
 use super::outputs::{leftover_json, version_json};
 use super::{Counted, Entry, Tally};
 use crate::plan::Mode;
-use crate::runner::redact;
+use crate::runner::{hidden, redact};
 use serde_json::json;
 use std::io::{self, Write};
 use std::path::Path;
 
 impl Tally<'_> {
-    /// Writes the report to `path`, creating its directory: through a temporary file beside it,
-    /// renamed into place, so a reader never sees half a report.
-    pub fn write_report_file(&self, path: &Path) -> io::Result<()> {
-        crate::runner::files::write_atomically(path, |out| self.write_report(out))
+    /// Writes the report to `path` in `workspace`, creating its directory: through a temporary
+    /// file beside it, renamed into place, so a reader never sees half a report.
+    pub fn write_report_file(&self, path: &Path, workspace: &Path) -> io::Result<()> {
+        crate::runner::files::write_atomically(path, workspace, |out| self.write_report(out))
     }
 
     /// The report: the run, its counts, a list per count (`deleted` or `restored`, `failed`,
@@ -53,7 +53,7 @@ impl Tally<'_> {
                 if i > 0 {
                     out.write_all(b",")?;
                 }
-                let value = self.report_entry(entry).to_string();
+                let value = hidden::json(&self.report_entry(entry));
                 out.write_all(redact::clean(&value).as_bytes())?;
             }
             if counted == Counted::Failed {
@@ -65,7 +65,7 @@ impl Tally<'_> {
                     }
                     let mut value = leftover_json(package, leftover, tags);
                     value["owner"] = json!(package.owner());
-                    let value = value.to_string();
+                    let value = hidden::json(&value);
                     out.write_all(redact::clean(&value).as_bytes())?;
                 }
             }
@@ -88,11 +88,11 @@ impl Tally<'_> {
                 "active_before": package.listing.active_before,
                 "problem": package.problem,
                 "warnings": package.warnings,
-            })
-            .to_string();
+            });
+            let value = hidden::json(&value);
             out.write_all(redact::clean(&value).as_bytes())?;
         }
-        let warnings = json!(report.warnings).to_string();
+        let warnings = hidden::json(&json!(report.warnings));
         write!(out, "],\"warnings\":{}}}", redact::clean(&warnings))?;
         out.write_all(b"\n")
     }

@@ -7,7 +7,7 @@ use super::{open_append, Counted, Entry, Tally};
 use crate::model::format_timestamp;
 use crate::outcome::{Leftover, Package};
 use crate::plan::Mode;
-use crate::runner::redact;
+use crate::runner::{hidden, redact};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -100,7 +100,7 @@ impl Tally<'_> {
         let mut list = Bounded::json(w)?;
         for entry in counted.into_iter().flat_map(|counted| self.with(counted)) {
             // Names, tags and messages come from the server, which may echo the token.
-            if !list.push(&redact::clean(&output_json(entry).to_string()))? {
+            if !list.push(&redact::clean(&hidden::json(&output_json(entry))))? {
                 return list.close();
             }
         }
@@ -108,7 +108,7 @@ impl Tally<'_> {
             // `untag`: throw-away versions left behind, after the versions that failed.
             for (package, leftover, tags) in &self.leftovers {
                 let value = leftover_json(package, leftover, tags);
-                if !list.push(&redact::clean(&value.to_string()))? {
+                if !list.push(&redact::clean(&hidden::json(&value)))? {
                     break;
                 }
             }
@@ -139,7 +139,7 @@ impl Tally<'_> {
                 "name": entry.version.name,
                 "tags": entry.removed,
             });
-            if !list.push(&redact::clean(&value.to_string()))? {
+            if !list.push(&redact::clean(&hidden::json(&value)))? {
                 break;
             }
         }

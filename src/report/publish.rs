@@ -132,8 +132,9 @@ fn outputs(tally: &Tally, to: &Destinations) -> bool {
 
 /// The `report-file` input: where it goes on disk, and how the workflow names it.
 struct ReportFile {
-    /// In the workspace (`GITHUB_WORKSPACE`, else the current directory).
+    /// In the workspace (`GITHUB_WORKSPACE`, else the current directory), resolved there.
     on_disk: PathBuf,
+    workspace: PathBuf,
     /// As given: relative to the workspace, which is how later steps (outside the container)
     /// find it.
     named: String,
@@ -143,14 +144,15 @@ impl ReportFile {
     fn of(settings: &Settings) -> Option<ReportFile> {
         let relative = settings.report_file.as_ref()?;
         Some(ReportFile {
-            on_disk: settings.workspace.join(relative),
+            on_disk: settings.report_path.clone()?,
+            workspace: settings.workspace.clone(),
             named: relative.display().to_string(),
         })
     }
 
     /// Writes the report; its name when written, else an error annotation and `None`.
     fn write(self, tally: &Tally) -> Option<String> {
-        match tally.write_report_file(&self.on_disk) {
+        match tally.write_report_file(&self.on_disk, &self.workspace) {
             Ok(()) => Some(self.named),
             Err(error) => {
                 commands::print_error(

@@ -99,7 +99,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
 fn open_registry(settings: &Settings, warnings: &mut Vec<String>) -> Registry {
     match &settings.manifest_cache {
         Some(path) => {
-            let (entries, warning) = manifest_cache::load(path);
+            let (entries, warning) = manifest_cache::load(path, &settings.workspace);
             warnings.extend(warning);
             Registry::with_cache(entries)
         }
@@ -115,7 +115,9 @@ fn save_registry(
     warnings: &mut Vec<String>,
 ) -> Option<(usize, usize)> {
     if let Some(path) = &settings.manifest_cache {
-        if let Err(error) = manifest_cache::save(path, &registry.cache_entries()) {
+        if let Err(error) =
+            manifest_cache::save(path, &settings.workspace, &registry.cache_entries())
+        {
             warnings.push(format!(
                 "manifest-cache: {error:#}; the next run reads every manifest again"
             ));

@@ -1,7 +1,7 @@
 //! The one writer of workflow commands (`::error::`, `::warning::`, `::group::`, `::debug::`) and
 //! of log lines built from API data: every piece of data is escaped and redacted here, and nowhere else.
 
-use crate::runner::redact;
+use crate::runner::{hidden, redact};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -35,6 +35,7 @@ pub fn data(text: &str) -> String {
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
             '[' if out.ends_with("##") => out.push_str("%5B"),
+            c if hidden::is_hidden(c) => hidden::push_shown(&mut out, c),
             c => out.push(c),
         }
     }

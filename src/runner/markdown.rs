@@ -1,7 +1,7 @@
 //! The one place that renders Markdown from untrusted text (names, tags, GitHub's messages): no
 //! text can add a table cell, a line, a link, an image or HTML; links go only to the GitHub web host.
 
-use crate::runner::redact;
+use crate::runner::{hidden, redact};
 use std::fmt::Write as _;
 
 /// Inline text, safe in a paragraph, a list item or a table cell: the characters that make
@@ -16,7 +16,9 @@ pub fn text(text: &str) -> String {
     let mut first = true;
     while let Some(c) = chars.next() {
         match c {
-            c if c.is_control() || is_line_break(c) => push_escaped(&mut out, c),
+            c if c.is_control() || is_line_break(c) || hidden::is_hidden(c) => {
+                push_escaped(&mut out, c)
+            }
             c if "\\`*_~[]<>&|$".contains(c) || (first && c.is_ascii_punctuation()) => {
                 out.push('\\');
                 out.push(c);
@@ -45,7 +47,9 @@ pub fn code(text: &str) -> String {
     for c in text.chars() {
         match c {
             '|' => body.push_str("\\|"),
-            c if c.is_control() || is_line_break(c) => push_escaped(&mut body, c),
+            c if c.is_control() || is_line_break(c) || hidden::is_hidden(c) => {
+                push_escaped(&mut body, c)
+            }
             c => body.push(c),
         }
     }
@@ -97,8 +101,12 @@ pub fn yaml_string(text: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() || is_line_break(c) || c == '\u{feff}' => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
+            c if c.is_control() || is_line_break(c) || hidden::is_hidden(c) => {
+                if u32::from(c) <= 0xFFFF {
+                    let _ = write!(out, "\\u{:04X}", c as u32);
+                } else {
+                    let _ = write!(out, "\\U{:08X}", c as u32);
+                }
             }
             c => out.push(c),
         }

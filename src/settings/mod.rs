@@ -6,6 +6,7 @@
 use crate::model::PackageType;
 use crate::plan::policy::Policy;
 use crate::plan::Mode;
+use crate::runner::files;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -83,9 +84,11 @@ pub struct Settings {
     pub rules: Vec<Arc<Rule>>,
     /// `--versions-file`: plan offline against this file.
     pub versions_file: Option<PathBuf>,
-    /// `report-file`: where the full JSON report goes, relative to the workspace.
+    /// `report-file`: where the full JSON report goes, relative to the workspace, as given.
     pub report_file: Option<PathBuf>,
-    /// `manifest-cache`: the cache file, in the workspace.
+    /// `report-file` resolved inside the workspace (checked writable).
+    pub report_path: Option<PathBuf>,
+    /// `manifest-cache`: the cache file, resolved inside the workspace.
     pub manifest_cache: Option<PathBuf>,
     /// `GITHUB_WORKSPACE` (else the current directory): where `report-file` and `manifest-cache` are.
     pub workspace: PathBuf,
@@ -212,8 +215,23 @@ impl RawInputs {
                 .collect::<Result<Vec<_>, _>>()?
         };
         let workspace = self.workspace.clone().unwrap_or_else(|| PathBuf::from("."));
-        let manifest_cache = workspace_path("manifest-cache", &self.value("manifest-cache"))?
-            .map(|path| workspace.join(path));
+        let inside = |name: &str| -> Result<Option<(PathBuf, PathBuf)>, InputError> {
+            let text = self.value(name);
+            let Some(relative) = workspace_path(name, &text)? else {
+                return Ok(None);
+            };
+            let resolved = files::resolve_inside(&workspace, &relative)
+                .map_err(|problem| InputError::new(name, text.trim(), problem))?;
+            Ok(Some((relative, resolved)))
+        };
+        let manifest_cache = inside("manifest-cache")?.map(|(_, resolved)| resolved);
+        let report = inside("report-file")?;
+        if let Some((relative, resolved)) = &report {
+            files::check_writable(resolved).map_err(|problem| {
+                InputError::new("report-file", &relative.display().to_string(), problem)
+            })?;
+        }
+        let (report_file, report_path) = report.unzip();
         Ok(Settings {
             mode,
             dry_run,
@@ -221,7 +239,8 @@ impl RawInputs {
             max_deletions,
             token,
             rules: rules.into_iter().map(Arc::new).collect(),
-            report_file: workspace_path("report-file", &self.value("report-file"))?,
+            report_file,
+            report_path,
             versions_file: self.versions_file,
             manifest_cache,
             workspace,
@@ -314,7 +333,8 @@ mod tests {
     fn manifest_cache_is_a_path_inside_the_workspace() {
         assert_eq!(settings(BASE).unwrap().manifest_cache, None);
         let s = settings(&with(&[("manifest-cache", " .cache/manifests ")])).unwrap();
-        assert_eq!(s.manifest_cache, Some(PathBuf::from("./.cache/manifests")));
+        let real = std::env::current_dir().unwrap().canonicalize().unwrap();
+        assert_eq!(s.manifest_cache, Some(real.join(".cache/manifests")));
         assert_eq!(s.workspace, PathBuf::from("."));
         for bad in ["/etc/passwd", "../outside", "a/../../b", "dir/"] {
             let error = settings(&with(&[("manifest-cache", bad)])).unwrap_err();

@@ -270,3 +270,43 @@ fn the_real_registry_answers_as_the_fake_models_it() {
         Some(old.digest.as_str())
     );
 }
+
+/// The registry does not have the repository (a mistyped `registry-url`): distribution answers
+/// `MANIFEST_UNKNOWN` for every manifest. Not a package of ghosts: nothing is deleted, and a
+/// warning names the registry and the package.
+#[test]
+#[ignore = "needs the distribution registry and skopeo: bash .ci/run interop"]
+fn a_wrong_registry_url_fails_closed_with_a_warning_naming_it() {
+    let interop = Interop::start();
+    let result = Run::new(&interop.fake)
+        .input("packages", "app")
+        .input("older-than", "7d")
+        .input("registry-url", &interop.empty_url)
+        .run();
+    result.assert_success();
+    assert_eq!(result.output_count("deleted-count"), 0, "{}", result.logs());
+    assert_eq!(interop.fake.writes(), 0, "nothing deleted");
+    let warnings = result.annotations("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&interop.empty_url) && w.contains("app")),
+        "{warnings:?}"
+    );
+}
+
+/// A Docker schema 1 image (served as such whatever the Accept header asks) is a leaf: it is
+/// deleted like any image, and the package is not frozen.
+#[test]
+#[ignore = "needs the distribution registry and skopeo: bash .ci/run interop"]
+fn a_schema_1_image_is_a_leaf() {
+    let interop = Interop::start();
+    let old = &interop.legacy[0];
+    for registry in [&interop.open_url, &interop.guarded_url] {
+        let (deleted, kept, failed, warnings) = plan(&dry_run(&interop, "legacy", registry));
+        let deleted: Vec<&str> = deleted.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(deleted, [old.digest.as_str()], "against {registry}");
+        assert_eq!((kept, failed), (1, 0));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -7,7 +7,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{Run, RunResult, OWNER, TOKEN};
-use fake_github::{days, digest, Config, FakeGithub, Manifest, Package, ScriptedFault, World};
+use fake_github::{
+    days, digest, Config, FakeGithub, Manifest, Package, RegistryAnswers, RegistryRateLimit,
+    ScriptedFault, World,
+};
 
 fn world() -> World {
     World::new().org(OWNER).user("alice").token(TOKEN, "alice")
@@ -438,4 +441,144 @@ fn the_manifest_cache_spares_every_read_on_the_second_run_and_a_corrupt_one_is_a
             .collect::<Vec<_>>()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A registry that does not have the repository (a mistyped `registry-url`, a GHES host that
+/// serves another registry): distribution answers `MANIFEST_UNKNOWN` for every manifest, others
+/// `NAME_UNKNOWN`. Not a package of ghosts: the package fails closed, with a warning that names
+/// the registry and the package; the other package goes on.
+#[test]
+fn a_registry_without_the_repository_fails_the_package_closed_and_names_the_registry() {
+    for name_unknown in [false, true] {
+        let mut world = world();
+        let app = world.add_package(OWNER, "container", "app");
+        app.add_version(&digest(1), &["v1"], days(1))
+            .with_manifest(Manifest::index(&[digest(2), digest(3)]));
+        app.add_version(&digest(2), &[], days(40));
+        app.add_version(&digest(3), &[], days(40));
+        app.add_version(&digest(4), &[], days(40));
+        let fake = FakeGithub::start(world);
+        // Another registry: it knows the token, not the repository.
+        let elsewhere = FakeGithub::start_with(
+            World::new().org(OWNER).user("alice").token(TOKEN, "alice"),
+            Config {
+                registry: RegistryAnswers {
+                    unknown_repository_is_name_unknown: name_unknown,
+                    ..RegistryAnswers::default()
+                },
+                ..Config::default()
+            },
+        );
+        let result = run(
+            &fake,
+            &[
+                ("packages", "app"),
+                ("tag-selection", "untagged"),
+                ("registry-url", &elsewhere.url()),
+            ],
+        );
+        assert_eq!(fake.count("DELETE", ""), 0, "nothing deleted");
+        assert_eq!(result.output_count("deleted-count"), 0);
+        assert!(!result.stdout.contains("ghost"), "{}", result.stdout);
+        let warnings = result.annotations("warning");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&elsewhere.url()) && w.contains("app")),
+            "NAME_UNKNOWN {name_unknown}: {warnings:#?}"
+        );
+    }
+}
+
+/// Docker schema 1 manifests (served as such whatever the `Accept` header asks) reference no
+/// manifest: they are leaves, deleted like any image, and the package is not frozen.
+#[test]
+fn schema_1_manifests_are_leaves() {
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    let schema1 = |tag: &str| {
+        format!(
+            r#"{{"schemaVersion":1,"name":"acme/app","tag":"{tag}","architecture":"amd64","fsLayers":[{{"blobSum":"{}"}}],"history":[{{"v1Compatibility":"{{}}"}}]}}"#,
+            digest(90)
+        )
+    };
+    let signed = app
+        .add_version(&digest(1), &["old"], days(100))
+        .with_manifest(Manifest::raw(
+            "application/vnd.docker.distribution.manifest.v1+prettyjws",
+            &schema1("old"),
+        ))
+        .id;
+    let unsigned = app
+        .add_version(&digest(2), &["older"], days(200))
+        .with_manifest(Manifest::raw(
+            "application/vnd.docker.distribution.manifest.v1+json",
+            &schema1("older"),
+        ))
+        .id;
+    app.add_version(&digest(3), &["current"], days(1));
+    let fake = FakeGithub::start(world);
+    let result = run(&fake, &[("packages", "app"), ("older-than", "30d")]);
+    assert_eq!(
+        package(&fake, "app").deleted_ids(),
+        sorted(vec![signed, unsigned])
+    );
+    assert!(
+        result.annotations("warning").is_empty(),
+        "{}",
+        result.stdout
+    );
+}
+
+/// The registry's own rate limit (ghcr.io answers 429 above about 44,000 manifest reads a
+/// minute): a 429 is waited out (`Retry-After`), never spent as a failure. A 20,000-manifest
+/// package, read as fast as the fake lets it (the action's pacing set far above the limit), is
+/// cleaned with no package given up.
+#[test]
+fn a_registry_rate_limit_is_waited_out_and_no_package_is_given_up() {
+    const VERSIONS: u64 = 20_000;
+    let mut world = world();
+    let app = world.add_package(OWNER, "container", "app");
+    for n in 0..VERSIONS {
+        app.add_version(&digest(1_000 + n), &[], days(40));
+    }
+    app.add_version(&digest(1), &["latest"], days(1));
+    let config = Config {
+        registry: RegistryAnswers {
+            rate_limit: Some(RegistryRateLimit {
+                reads: 800,
+                writes: 100,
+                window: std::time::Duration::from_secs(1),
+            }),
+            ..RegistryAnswers::default()
+        },
+        ..Config::default()
+    };
+    let fake = FakeGithub::start_with(world, config);
+    let result = Run::new(&fake)
+        .input("packages", "app")
+        .input("tag-selection", "untagged")
+        .input("dry-run", "true")
+        .env("PACKAGE_RETENTION_POINTS_PER_MINUTE", "100000000")
+        .env("PACKAGE_RETENTION_REGISTRY_PER_MINUTE", "100000000")
+        .env("PACKAGE_RETENTION_REGISTRY_IN_FLIGHT", "64")
+        .run();
+    result.assert_success();
+    assert!(
+        fake.registry_rate_limited_answers() > 0,
+        "the fake's limit was reached"
+    );
+    assert_eq!(result.output_count("deleted-count"), VERSIONS);
+    assert_eq!(result.output_count("failed-count"), 0);
+    let warnings = result.annotations("warning");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("output `deleted` holds the first")),
+        "only the output cut to 1 MB: {warnings:#?}"
+    );
+    eprintln!(
+        "registry rate limit: {} answers 429, {VERSIONS} manifests read",
+        fake.registry_rate_limited_answers()
+    );
 }

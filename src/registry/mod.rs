@@ -1,7 +1,8 @@
 //! The OCI registry client for container packages: the token flow (a 401 challenge, then the
 //! registry's token endpoint with the GitHub token, once per package) and manifest reads, many at
 //! a time, each digest read at most once per run and not at all when the manifest cache knows it.
-//! A 404 `MANIFEST_UNKNOWN` is a ghost; a registry that keeps failing is given up for the package.
+//! A 404 `MANIFEST_UNKNOWN` is a ghost; a registry that keeps failing is given up for the package,
+//! and so is one that does not have the repository (`NAME_UNKNOWN`, or not one listed manifest).
 
 use crate::github::client::{Client, FailureBudget};
 use crate::model::Version;
@@ -23,6 +24,9 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const OCI_ARTIFACT: &str = "application/vnd.oci.artifact.manifest.v1+json";
+/// Docker schema 1, unsigned and signed: a registry serves it whatever the `Accept` header asks.
+const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 
 /// Failed registry attempts (retries included) allowed per package before it is given up.
 pub const FAILURES_PER_PACKAGE: usize = 5;
@@ -154,6 +158,19 @@ impl Registry {
         let known = self
             .known(client, &repository, digests, true, &budget)
             .await?;
+        // Real registries answer MANIFEST_UNKNOWN for every manifest of a repository they lack:
+        // with not one manifest there, this is the wrong registry, not a package of ghosts.
+        if !known.iter().any(|(_, k)| matches!(k, Known::Manifest(_))) {
+            if let Some((digest, _)) = known.first() {
+                return Err(Unreadable {
+                    digest: digest.clone(),
+                    cause: repository.not_there(&format!(
+                        "not one of the {} listed versions' manifests is there (404 MANIFEST_UNKNOWN)",
+                        known.len()
+                    )),
+                });
+            }
+        }
         let mut manifests = PackageManifests::default();
         for (digest, known) in known {
             match known {
@@ -290,7 +307,8 @@ impl Registry {
                 if stop.load(Ordering::Relaxed) || budget.is_spent() {
                     return (digest, None);
                 }
-                let known = read_manifest(client, &url, &digest, authorization, budget).await;
+                let known =
+                    read_manifest(client, repository, &url, &digest, authorization, budget).await;
                 if known.is_err() {
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -400,6 +418,14 @@ impl Repository {
 
     fn url(&self, digest: &str) -> String {
         format!("{}/{digest}", self.base)
+    }
+
+    /// The cause of a package given up because the registry does not have its repository.
+    fn not_there(&self, evidence: &str) -> String {
+        format!(
+            "the registry {} does not have the repository {}: {evidence}; is registry-url the registry of these packages?",
+            self.registry_url, self.name
+        )
     }
 }
 
@@ -561,6 +587,7 @@ fn has_error_code(body: &[u8], code: &str) -> bool {
 /// exactly those): anything else is a failure for that manifest.
 async fn read_manifest(
     client: &Client,
+    repository: &Repository,
     url: &str,
     digest: &str,
     authorization: Option<&str>,
@@ -574,6 +601,9 @@ async fn read_manifest(
     if answer.status == StatusCode::NOT_FOUND && has_error_code(&answer.body, "MANIFEST_UNKNOWN") {
         return Ok((Known::Ghost, None));
     }
+    if answer.status == StatusCode::NOT_FOUND && has_error_code(&answer.body, "NAME_UNKNOWN") {
+        bail!("{}", repository.not_there("404 NAME_UNKNOWN"));
+    }
     if answer.status != StatusCode::OK {
         bail!(
             "the registry answered {} {}",
@@ -583,6 +613,11 @@ async fn read_manifest(
     }
     match digest_of_bytes(digest, &answer.body) {
         Some(actual) if actual == digest => {}
+        // A signed schema 1 manifest is named by its payload, without the signatures.
+        Some(_)
+            if schema1_payload(&answer.body)
+                .and_then(|payload| digest_of_bytes(digest, &payload))
+                .is_some_and(|actual| actual == digest) => {}
         Some(actual) => {
             bail!("the registry served bytes whose digest is {actual}, not the {digest} asked for")
         }
@@ -607,6 +642,39 @@ pub fn digest_of_bytes(digest: &str, bytes: &[u8]) -> Option<String> {
         "sha512" => Some(format!("sha512:{}", hex(&sha2::Sha512::digest(bytes)))),
         _ => None,
     }
+}
+
+/// The payload a signed Docker schema 1 manifest (JWS, `…v1+prettyjws`) is named by: the bytes
+/// before its signatures (`formatLength` of the first signature's protected header) and the
+/// `formatTail` that closes them. `None` for anything else.
+fn schema1_payload(body: &[u8]) -> Option<Vec<u8>> {
+    #[derive(serde::Deserialize)]
+    struct Signed {
+        #[serde(rename = "schemaVersion")]
+        schema_version: u32,
+        signatures: Vec<Signature>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Signature {
+        protected: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Protected {
+        #[serde(rename = "formatLength")]
+        format_length: usize,
+        #[serde(rename = "formatTail")]
+        format_tail: String,
+    }
+    let url = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signed: Signed = serde_json::from_slice(body).ok()?;
+    let first = signed
+        .signatures
+        .first()
+        .filter(|_| signed.schema_version == 1)?;
+    let protected: Protected = serde_json::from_slice(&url.decode(&first.protected).ok()?).ok()?;
+    let mut payload = body.get(..protected.format_length)?.to_vec();
+    payload.extend(url.decode(&protected.format_tail).ok()?);
+    Some(payload)
 }
 
 /// `sha256:<hex>` of `bytes`.
@@ -653,6 +721,8 @@ fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs
             subject: manifest.subject.map(|d| d.digest),
             is_index: true,
         },
+        // Schema 1 names layers only (`fsLayers`): a leaf.
+        DOCKER_SCHEMA1 | DOCKER_SCHEMA1_SIGNED => ManifestRefs::default(),
         OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => ManifestRefs {
             children: Vec::new(),
             subject: manifest.subject.map(|d| d.digest),
@@ -666,6 +736,27 @@ fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A schema 1 manifest as skopeo signed it and the distribution registry served it, under
+    /// the digest that registry gave it.
+    const SIGNED_SCHEMA1: &str = r#"{"name":"acme/app","tag":"old","architecture":"amd64","fsLayers":[{"blobSum":"sha256:62f4f909cae3fbf87aa69472853ccabdc55b8fd6e5b25aca2eab82ea62f2b42a"}],"history":[{"v1Compatibility":"{\"architecture\":\"amd64\",\"config\":{},\"id\":\"1edbbc69d05f68e99c13c08cde8184bccf8e3f1b946f7cef35e4d073628ac485\",\"os\":\"linux\"}"}],"schemaVersion":1,"signatures":[{"header":{"jwk":{"crv":"P-256","kid":"5UFG:HJXL:DQDH:LCAZ:TFUI:IQXL:5JMR:SUAB:7ZTI:WUCH:BJ62:AAJQ","kty":"EC","x":"Z5vEeH3wukSmPhr2xiCTUbrkZgkPW_oz14Lb3kE0IoM","y":"r-bE8ouWoKQXxuqLi5PGa926DNdLLTwsEZ6IThaFjSo"},"alg":"ES256"},"signature":"XC4nSgR1VRH2ge0l9s2Tl88-vxQ0lAXtHdXOaHUMd9RNA3b4tCzf8QejfGlsQU8d9_YuXzDnmTX1a5kuLRabRA","protected":"eyJmb3JtYXRMZW5ndGgiOjM0MCwiZm9ybWF0VGFpbCI6ImZRIiwidGltZSI6IjIwMjYtMTItMDZUMDM6NTk6NTJaIn0"}]}"#;
+
+    #[test]
+    fn a_signed_schema_1_manifest_is_named_by_its_payload() {
+        let named = "sha256:727a1a0fe1bc8f339e2d562a912213d6884d8babcd1adb0a308791f58db6f8fd";
+        assert_ne!(sha256_digest(SIGNED_SCHEMA1.as_bytes()), named);
+        let payload = schema1_payload(SIGNED_SCHEMA1.as_bytes()).unwrap();
+        assert_eq!(sha256_digest(&payload), named);
+        assert!(schema1_payload(br#"{"schemaVersion":2,"signatures":[]}"#).is_none());
+        assert!(schema1_payload(b"not json").is_none());
+        let (refs, described) =
+            manifest_refs(SIGNED_SCHEMA1.as_bytes(), Some(DOCKER_SCHEMA1_SIGNED)).unwrap();
+        assert_eq!(
+            (refs, described),
+            (ManifestRefs::default(), false),
+            "a leaf"
+        );
+    }
 
     #[test]
     fn challenges() {

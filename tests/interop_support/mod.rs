@@ -21,26 +21,29 @@ use world::{AppWorld, Pushed};
 pub const READ_ONLY: &str = "read-only";
 
 /// Two registries over one storage: `open` (no authentication, where the world is pushed) and
-/// `guarded` (token authentication behind its front door, with the token server on its origin),
-/// and the fake GitHub listing the world.
+/// `guarded` (token authentication behind its front door, with the token server on its origin);
+/// a third, `empty`, that has none of the repositories; and the fake GitHub listing the world.
 pub struct Interop {
     pub open_url: String,
     /// The guarded registry's origin (its front door).
     pub guarded_url: String,
+    pub empty_url: String,
     /// Tokens the guarded registry's token server has issued.
     pub tokens_issued: Arc<AtomicUsize>,
     pub app: AppWorld,
     pub legacy: Vec<Pushed>,
     pub fake: Arc<FakeGithub>,
     /// Stopped (and their storage removed) with the suite.
-    _registries: [Distribution; 2],
-    _storage: Scratch,
+    _registries: [Distribution; 3],
+    _storage: [Scratch; 2],
 }
 
 impl Interop {
     pub fn start() -> Interop {
         let storage = Scratch::new("storage");
+        let empty_storage = Scratch::new("empty-storage");
         let open = Distribution::start(&storage.0, None);
+        let empty = Distribution::start(&empty_storage.0, None);
         let app = world::push_app(&open.url());
         let legacy = world::push_legacy(&open.url());
 
@@ -90,12 +93,13 @@ impl Interop {
         Interop {
             open_url: open.url(),
             guarded_url,
+            empty_url: empty.url(),
             tokens_issued,
             app,
             legacy,
             fake,
-            _registries: [open, guarded],
-            _storage: storage,
+            _registries: [open, guarded, empty],
+            _storage: [storage, empty_storage],
         }
     }
 }

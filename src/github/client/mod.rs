@@ -1,8 +1,9 @@
 //! The one way the action talks HTTP: octocrab's generic requests, paced to GitHub's documented
-//! secondary limits, retried on rate-limit answers, transient 5xx and connection errors (with
-//! exponential back-off and jitter), each attempt under a timeout; counts what it sent.
+//! secondary limits (and registry requests under the registry's own), retried on rate-limit
+//! answers (a registry's 429 waited out, never spent as a failure), transient 5xx and connection
+//! errors (with exponential back-off and jitter), each attempt under a timeout; counts what it sent.
 //!
-//! Its parts: `pacing.rs` (the tuning and the points-per-minute bucket), `origin.rs` (where the
+//! Its parts: `pacing.rs` (the tuning and the per-minute buckets), `origin.rs` (where the
 //! token may go: the API's and the registries' origins), `answer.rs` (bodies read as a stream up
 //! to their limit, GitHub's messages, the failure budget), `transport.rs` (one HTTPS transport,
 //! the API's octocrab client with the token and GitHub's headers, a bare one for the registry,
@@ -21,7 +22,7 @@ use answer::{read_limited, Failure};
 use anyhow::{anyhow, bail, Context, Result};
 use http::Method;
 use octocrab::{OctoBody, Octocrab};
-use pacing::Pacer;
+use pacing::{Pacer, Rate};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -48,6 +49,9 @@ pub struct Client {
     tuning: Tuning,
     pacer: Pacer,
     registry_in_flight: Semaphore,
+    /// Registry reads (`GET`, `HEAD`) and pushes (every other method), each paced on its own.
+    registry_reads: Rate,
+    registry_pushes: Rate,
     pub counters: Counters,
 }
 
@@ -91,6 +95,8 @@ impl Client {
             token: token.to_string(),
             pacer: Pacer::new(tuning.points_per_minute, tuning.max_in_flight),
             registry_in_flight: Semaphore::new(tuning.registry_in_flight),
+            registry_reads: Rate::per_minute(tuning.registry_reads_per_minute),
+            registry_pushes: Rate::per_minute(tuning.registry_pushes_per_minute),
             tuning,
             counters: Counters::default(),
         })
@@ -228,10 +234,14 @@ impl Client {
                 let _permit = match target {
                     Target::Api => {
                         let permit = self.pacer.in_flight.acquire().await;
-                        self.pacer.take(points).await;
+                        self.pacer.points.take(points).await;
                         permit
                     }
-                    Target::Registry(_) => self.registry_in_flight.acquire().await,
+                    Target::Registry(_) => {
+                        let permit = self.registry_in_flight.acquire().await;
+                        self.registry_rate(method).take(1.0).await;
+                        permit
+                    }
                 };
                 self.count(method, target);
                 tokio::time::timeout(
@@ -243,23 +253,25 @@ impl Client {
             let error = match attempt.await {
                 Ok(Ok(answer)) => {
                     trace.status = Some(answer.status.as_u16());
-                    let wait = target
-                        .is_api()
-                        .then(|| answer.rate_limit_wait(chrono::Utc::now().timestamp()))
-                        .flatten();
-                    match wait {
+                    match self.rate_limit_wait(&answer, target) {
                         Some(wait) => {
                             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
                             rate_limit_waits += 1;
                             if wait > self.tuning.max_rate_limit_wait || rate_limit_waits > 10 {
                                 return Ok(answer);
                             }
-                            crate::runner::commands::progress(&format!(
-                                "Rate limited on {method} {url} ({}): waiting {}s",
-                                answer.message(),
-                                wait.as_secs()
-                            ));
-                            self.pacer.pause(wait);
+                            let rate = match target {
+                                Target::Api => &self.pacer.points,
+                                Target::Registry(_) => self.registry_rate(method),
+                            };
+                            // A registry's 429 is waited out, never spent as a failure.
+                            if rate.pause(wait) {
+                                crate::runner::commands::progress(&format!(
+                                    "Rate limited on {method} {url} ({}): waiting {}s",
+                                    answer.message(),
+                                    wait.as_secs()
+                                ));
+                            }
                             continue;
                         }
                         None if answer.status.is_server_error() => {
@@ -293,6 +305,28 @@ impl Client {
                 .saturating_mul(1 << (failures - 1).min(10));
             let jitter = backoff.mul_f64(crate::runner::random::fraction() * 0.5);
             tokio::time::sleep((backoff + jitter).min(Duration::from_secs(60))).await;
+        }
+    }
+
+    /// The pacing of registry requests of this method: reads, or pushes.
+    fn registry_rate(&self, method: &Method) -> &Rate {
+        if method == Method::GET || method == Method::HEAD {
+            &self.registry_reads
+        } else {
+            &self.registry_pushes
+        }
+    }
+
+    /// How long to wait before trying again, for a rate-limit answer: GitHub's 403/429 (see
+    /// [`Answer::rate_limit_wait`]), or a registry's 429 (`Retry-After`, else a minute).
+    fn rate_limit_wait(&self, answer: &Answer, target: Target<'_>) -> Option<Duration> {
+        let now = chrono::Utc::now().timestamp();
+        match target {
+            Target::Api => answer.rate_limit_wait(now),
+            Target::Registry(_) if answer.status == http::StatusCode::TOO_MANY_REQUESTS => {
+                answer.rate_limit_wait(now)
+            }
+            Target::Registry(_) => None,
         }
     }
 

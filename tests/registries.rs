@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use common::{Run, RunResult, OWNER, TOKEN};
 use fake_github::{
-    days, digest, Config, FakeGithub, Manifest, Package, RegistryAnswers, RegistryRateLimit,
-    ScriptedFault, World,
+    days, digest, Config, FakeGithub, FaultAction, Manifest, Package, RegistryAnswers,
+    RegistryRateLimit, ScriptedFault, World,
 };
 
 fn world() -> World {
@@ -533,7 +533,8 @@ fn schema_1_manifests_are_leaves() {
 /// The registry's own rate limit (ghcr.io answers 429 above about 44,000 manifest reads a
 /// minute): a 429 is waited out (`Retry-After`), never spent as a failure. A 20,000-manifest
 /// package, read as fast as the fake lets it (the action's pacing set far above the limit), is
-/// cleaned with no package given up.
+/// cleaned with no package given up. The fake's limit (1,500 reads a second) bites on a fast
+/// machine; eight 429s more than the 5 failures a package may spend come anyway, scripted.
 #[test]
 fn a_registry_rate_limit_is_waited_out_and_no_package_is_given_up() {
     const VERSIONS: u64 = 20_000;
@@ -546,12 +547,25 @@ fn a_registry_rate_limit_is_waited_out_and_no_package_is_given_up() {
     let config = Config {
         registry: RegistryAnswers {
             rate_limit: Some(RegistryRateLimit {
-                reads: 800,
+                reads: 1_500,
                 writes: 100,
                 window: std::time::Duration::from_secs(1),
             }),
             ..RegistryAnswers::default()
         },
+        scripted: (1..=8)
+            .map(|n| ScriptedFault {
+                method: Some("GET".to_owned()),
+                path_contains: "/v2/acme/app/manifests/".to_owned(),
+                nth: n * 2_000,
+                action: FaultAction::Respond {
+                    status: 429,
+                    headers: vec![("retry-after".to_owned(), "1".to_owned())],
+                    body: r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"retry later"}]}"#
+                        .to_owned(),
+                },
+            })
+            .collect(),
         ..Config::default()
     };
     let fake = FakeGithub::start_with(world, config);
@@ -564,10 +578,8 @@ fn a_registry_rate_limit_is_waited_out_and_no_package_is_given_up() {
         .env("PACKAGE_RETENTION_REGISTRY_IN_FLIGHT", "64")
         .run();
     result.assert_success();
-    assert!(
-        fake.registry_rate_limited_answers() > 0,
-        "the fake's limit was reached"
-    );
+    let refused = fake.requests().iter().filter(|r| r.status == 429).count();
+    assert!(refused >= 8, "{refused} answers 429");
     assert_eq!(result.output_count("deleted-count"), VERSIONS);
     assert_eq!(result.output_count("failed-count"), 0);
     let warnings = result.annotations("warning");
@@ -578,7 +590,7 @@ fn a_registry_rate_limit_is_waited_out_and_no_package_is_given_up() {
         "only the output cut to 1 MB: {warnings:#?}"
     );
     eprintln!(
-        "registry rate limit: {} answers 429, {VERSIONS} manifests read",
+        "registry rate limit: {refused} answers 429 ({} by the limit), {VERSIONS} manifests read",
         fake.registry_rate_limited_answers()
     );
 }

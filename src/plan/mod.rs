@@ -4,13 +4,18 @@
 //! cut (`max-deletions`, or the primary rate-limit budget). No I/O, no clock.
 
 use crate::model::{PackageType, Timestamp, Version};
-use graph::{Graph, Relation};
-use policy::{Exclusion, Filter, Policy, ReleaseLine};
+use graph::Graph;
+use policy::{Policy, ReleaseLine};
 use std::collections::HashMap;
 
+mod cuts;
 pub mod graph;
 pub mod policy;
 pub mod ranges;
+mod verdict;
+
+pub use cuts::{defer_beyond, Cost};
+pub use verdict::{ActReason, DeferReason, KeepReason, Verdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -49,150 +54,6 @@ pub struct PlanInput<'a> {
     pub policy: &'a Policy,
     pub now: Timestamp,
     pub containers: Containers<'a>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Delete it (delete mode) or restore it (restore mode).
-    Act(ActReason),
-    /// `untag`: the version stays (with its other tags) and loses these tags.
-    Untag(Vec<String>),
-    Keep(KeepReason),
-    /// Would be acted on, but a run-level cut leaves it for a later run.
-    Defer(DeferReason),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ActReason {
-    Selected,
-    /// Needed only by versions that go: it goes with them.
-    WithParent {
-        parent: String,
-        relation: Relation,
-    },
-    /// Restore mode: a version being restored needs it, so it comes back with it.
-    RestoredWith {
-        parent: String,
-        relation: Relation,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeepReason {
-    NotSelected(Filter),
-    Excluded(Box<Exclusion>),
-    KeepLatest(usize),
-    /// `keep-latest` counted within a group (`keep-latest-per` `major` or `minor`).
-    KeepLatestOf(usize, ReleaseLine),
-    MinVersionsToKeep(usize),
-    NeededBy {
-        by: String,
-        relation: Relation,
-    },
-    /// GitHub refuses to delete a package's last (tagged) version.
-    LastVersion {
-        tagged: bool,
-    },
-    ManifestUnreadable {
-        digest: Box<str>,
-        cause: Box<str>,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeferReason {
-    MaxDeletions,
-    RateLimitBudget,
-}
-
-impl Verdict {
-    pub fn is_act(&self) -> bool {
-        matches!(self, Verdict::Act(_))
-    }
-
-    /// The tags to remove, for an `untag` verdict.
-    pub fn untag_tags(&self) -> Option<&[String]> {
-        match self {
-            Verdict::Untag(tags) => Some(tags),
-            _ => None,
-        }
-    }
-
-    /// Selected to change: deleted (restored) whole, or losing tags.
-    pub fn is_change(&self) -> bool {
-        matches!(self, Verdict::Act(_) | Verdict::Untag(_))
-    }
-
-    /// A short reason for a person.
-    pub fn describe(&self, mode: Mode) -> String {
-        match self {
-            Verdict::Act(ActReason::Selected) => "selected by the filters".into(),
-            Verdict::Act(ActReason::WithParent { parent, relation }) => {
-                format!("{} only of {parent}, which goes", relation.describe())
-            }
-            Verdict::Untag(tags) => format!(
-                "loses the tags {} (untag): the version stays with its other tags",
-                tags.join(", ")
-            ),
-            Verdict::Act(ActReason::RestoredWith { parent, relation }) => {
-                format!("restored with {parent} (its {})", relation.describe())
-            }
-            Verdict::Keep(reason) => reason.describe(mode),
-            Verdict::Defer(DeferReason::MaxDeletions) => "deferred: max-deletions reached".into(),
-            Verdict::Defer(DeferReason::RateLimitBudget) => {
-                "deferred: the rate-limit budget is spent".into()
-            }
-        }
-    }
-}
-
-impl KeepReason {
-    pub fn describe(&self, mode: Mode) -> String {
-        match self {
-            KeepReason::NotSelected(filter) => format!("not selected by {}", filter.input()),
-            KeepReason::Excluded(exclusion) => format!(
-                "excluded: {} `{}` matches {}",
-                exclusion.input, exclusion.pattern, exclusion.matched
-            ),
-            KeepReason::KeepLatest(n) => format!("one of the {n} most recent (keep-latest)"),
-            KeepReason::KeepLatestOf(n, line) => format!(
-                "one of the {n} most recent of {line} (keep-latest-per {})",
-                line.per().as_str()
-            ),
-            KeepReason::MinVersionsToKeep(n) => {
-                format!("the package keeps at least {n} versions (min-versions-to-keep)")
-            }
-            KeepReason::NeededBy { by, relation } => {
-                format!("{} of kept {by}", relation.describe())
-            }
-            KeepReason::LastVersion { tagged: true } => {
-                "last tagged version: GitHub refuses to delete it (see delete-empty-package)".into()
-            }
-            KeepReason::LastVersion { tagged: false } => {
-                "last version: GitHub refuses to delete it (see delete-empty-package)".into()
-            }
-            KeepReason::ManifestUnreadable { digest, cause } => {
-                format!(
-                "kept: manifest {} could not be read ({cause}), so nothing in the package is {}",
-                short_name(digest),
-                if mode == Mode::Delete { "deleted" } else { "restored" }
-            )
-            }
-        }
-    }
-
-    /// A one-word kind, for counting in the summary.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            KeepReason::NotSelected(_) => "not selected",
-            KeepReason::Excluded(_) => "excluded",
-            KeepReason::KeepLatest(_) | KeepReason::KeepLatestOf(..) => "keep-latest",
-            KeepReason::MinVersionsToKeep(_) => "min-versions-to-keep",
-            KeepReason::NeededBy { .. } => "needed by a kept version",
-            KeepReason::LastVersion { .. } => "last version",
-            KeepReason::ManifestUnreadable { .. } => "manifest unreadable",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,8 +120,69 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         now,
         containers,
     } = input;
+    let mut base = select(&versions, policy, package_type, mode, now);
+    let selected: Vec<bool> = base.iter().map(Verdict::is_change).collect();
+    if policy.keep_latest > 0 {
+        keep_latest(&versions, policy, package_type, &mut base);
+    }
+    if let (Mode::Restore, Containers::Known(graph)) = (mode, &containers) {
+        restore_reached(&versions, &mut base, graph);
+    }
+    let graph = match &containers {
+        Containers::Known(graph) if mode == Mode::Delete => Some(*graph),
+        _ => None,
+    };
+    if mode == Mode::Delete {
+        keep_minimum(&versions, policy, graph, &mut base);
+    }
+    if let Containers::Unreadable { digest, cause } = &containers {
+        for verdict in base.iter_mut().filter(|v| v.is_change()) {
+            *verdict = Verdict::Keep(KeepReason::ManifestUnreadable {
+                digest: digest.as_str().into(),
+                cause: cause.as_str().into(),
+            });
+        }
+    }
+    // Without a graph the verdicts are the base ones: moved, not copied (megabytes at scale).
+    let mut verdicts = match graph {
+        Some(graph) => resolve_graph(&versions, &base, graph),
+        None => std::mem::take(&mut base),
+    };
+    let mut delete_package = false;
+    if mode == Mode::Delete && !versions.is_empty() {
+        delete_package = last_version(
+            &versions,
+            policy,
+            package_type,
+            graph,
+            &mut base,
+            &mut verdicts,
+        );
+    }
+    // At 100,000 versions each of these is megabytes: keep only what the plan holds.
+    drop(base);
+    let mut decisions = group_and_order(verdicts, graph, delete_package);
+    for (decision, selected) in decisions.iter_mut().zip(selected) {
+        decision.selected = selected;
+    }
+    PackagePlan {
+        versions,
+        decisions,
+        delete_package,
+    }
+}
+
+/// The filters and exclusions: every version acted on (selected), kept, or, with `untag`,
+/// losing some of its tags.
+fn select(
+    versions: &[Version],
+    policy: &Policy,
+    package_type: PackageType,
+    mode: Mode,
+    now: Timestamp,
+) -> Vec<Verdict> {
     let untag = policy.untag && mode == Mode::Delete;
-    let mut base: Vec<Verdict> = versions
+    versions
         .iter()
         .map(|version| {
             let partly = untag.then(|| untag_verdict(version, policy, package_type, now));
@@ -275,129 +197,125 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
                 },
             }
         })
+        .collect()
+}
+
+/// The versions acted on that `wanted` accepts, newest first.
+fn newest_first(
+    versions: &[Version],
+    verdicts: &[Verdict],
+    wanted: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let mut indices: Vec<usize> = (0..versions.len())
+        .filter(|&i| verdicts[i].is_act() && wanted(i))
         .collect();
-    let selected: Vec<bool> = base.iter().map(Verdict::is_change).collect();
+    indices.sort_by_key(|&i| std::cmp::Reverse(versions[i].recency_key()));
+    indices
+}
 
-    let newest_first = |verdicts: &[Verdict], wanted: &dyn Fn(usize) -> bool| {
-        let mut indices: Vec<usize> = (0..versions.len())
-            .filter(|&i| verdicts[i].is_act() && wanted(i))
-            .collect();
-        indices.sort_by_key(|&i| std::cmp::Reverse(versions[i].recency_key()));
-        indices
-    };
-
-    if policy.keep_latest > 0 {
-        // Counted within each group of selected versions (one group unless `keep-latest-per`);
-        // versions losing tags (`untag`) count too, and are spared whole.
-        let mut chosen: Vec<usize> = (0..versions.len())
-            .filter(|&i| base[i].is_change())
-            .collect();
-        chosen.sort_by_key(|&i| std::cmp::Reverse(versions[i].recency_key()));
-        let mut spared: HashMap<ReleaseLine, usize> = HashMap::new();
-        for i in chosen {
-            let line = policy.release_line(&versions[i], package_type);
-            let count = spared.entry(line).or_default();
-            if *count == policy.keep_latest {
-                if line == ReleaseLine::All {
-                    break;
-                }
-                continue;
+/// `keep-latest`: the newest selected versions are spared, counted within each group of
+/// selected versions (one group unless `keep-latest-per`); versions losing tags (`untag`)
+/// count too, and are spared whole.
+fn keep_latest(
+    versions: &[Version],
+    policy: &Policy,
+    package_type: PackageType,
+    base: &mut [Verdict],
+) {
+    let mut chosen: Vec<usize> = (0..versions.len())
+        .filter(|&i| base[i].is_change())
+        .collect();
+    chosen.sort_by_key(|&i| std::cmp::Reverse(versions[i].recency_key()));
+    let mut spared: HashMap<ReleaseLine, usize> = HashMap::new();
+    for i in chosen {
+        let line = policy.release_line(&versions[i], package_type);
+        let count = spared.entry(line).or_default();
+        if *count == policy.keep_latest {
+            if line == ReleaseLine::All {
+                break;
             }
-            *count += 1;
-            base[i] = Verdict::Keep(match line {
-                ReleaseLine::All => KeepReason::KeepLatest(policy.keep_latest),
-                line => KeepReason::KeepLatestOf(policy.keep_latest, line),
-            });
+            continue;
         }
+        *count += 1;
+        base[i] = Verdict::Keep(match line {
+            ReleaseLine::All => KeepReason::KeepLatest(policy.keep_latest),
+            line => KeepReason::KeepLatestOf(policy.keep_latest, line),
+        });
     }
+}
 
-    if let (Mode::Restore, Containers::Known(graph)) = (mode, &containers) {
-        restore_reached(&versions, &mut base, graph);
+/// `min-versions-to-keep`: the newest of the versions acted on are spared until enough stay.
+/// With a container graph, what counts is images: versions no other version needs (platform
+/// manifests and signatures come and go with their image).
+fn keep_minimum(
+    versions: &[Version],
+    policy: &Policy,
+    graph: Option<&Graph>,
+    base: &mut [Verdict],
+) {
+    let counts = |i: usize| graph.is_none_or(|g| !g.is_needed(i));
+    let countable = (0..versions.len()).filter(|&i| counts(i));
+    let remaining = countable.filter(|&i| !base[i].is_act()).count();
+    let shortfall = policy.min_versions_to_keep.saturating_sub(remaining);
+    for i in newest_first(versions, base, counts)
+        .into_iter()
+        .take(shortfall)
+    {
+        base[i] = Verdict::Keep(KeepReason::MinVersionsToKeep(policy.min_versions_to_keep));
     }
+}
 
-    let graph = match &containers {
-        Containers::Known(graph) if mode == Mode::Delete => Some(*graph),
-        _ => None,
+/// The last-version rule (delete mode): when every version (or every tagged one) would go,
+/// the whole package goes with `delete-empty-package`; otherwise the newest image is spared.
+/// Whether the whole package goes.
+fn last_version(
+    versions: &[Version],
+    policy: &Policy,
+    package_type: PackageType,
+    graph: Option<&Graph>,
+    base: &mut [Verdict],
+    verdicts: &mut Vec<Verdict>,
+) -> bool {
+    let all_go = verdicts.iter().all(Verdict::is_act);
+    let tagged: Vec<usize> = if package_type.has_tags() {
+        (0..versions.len())
+            .filter(|&i| !versions[i].tags.is_empty())
+            .collect()
+    } else {
+        Vec::new()
     };
-
-    if mode == Mode::Delete {
-        // With a container graph, what counts is images: versions no other version needs
-        // (platform manifests and signatures come and go with their image).
-        let counts = |i: usize| graph.is_none_or(|g| !g.is_needed(i));
-        let countable = (0..versions.len()).filter(|&i| counts(i));
-        let remaining = countable.filter(|&i| !base[i].is_act()).count();
-        let shortfall = policy.min_versions_to_keep.saturating_sub(remaining);
-        for i in newest_first(&base, &counts).into_iter().take(shortfall) {
-            base[i] = Verdict::Keep(KeepReason::MinVersionsToKeep(policy.min_versions_to_keep));
-        }
+    let all_tagged_go = !tagged.is_empty() && tagged.iter().all(|&i| verdicts[i].is_act());
+    if all_go && policy.delete_empty_package {
+        return true;
     }
-
-    if let Containers::Unreadable { digest, cause } = &containers {
-        for verdict in base.iter_mut().filter(|v| v.is_change()) {
-            *verdict = Verdict::Keep(KeepReason::ManifestUnreadable {
-                digest: digest.as_str().into(),
-                cause: cause.as_str().into(),
-            });
-        }
+    if !(all_go || all_tagged_go) {
+        return false;
     }
-    // Without a graph the verdicts are the base ones: moved, not copied (megabytes at scale).
-    let mut verdicts = match graph {
-        Some(graph) => resolve_graph(&versions, &base, graph),
-        None => std::mem::take(&mut base),
+    // Spare an image, not a signature or platform manifest of one that goes (which would
+    // leave it orphaned): the newest that no version needs, if there is one.
+    let candidates = if tagged.is_empty() {
+        newest_first(versions, verdicts, |_| true)
+    } else {
+        newest_first(versions, verdicts, |i| !versions[i].tags.is_empty())
     };
-
-    let mut delete_package = false;
-    if mode == Mode::Delete && !versions.is_empty() {
-        let all_go = verdicts.iter().all(Verdict::is_act);
-        let tagged: Vec<usize> = if package_type.has_tags() {
-            (0..versions.len())
-                .filter(|&i| !versions[i].tags.is_empty())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let all_tagged_go = !tagged.is_empty() && tagged.iter().all(|&i| verdicts[i].is_act());
-        if all_go && policy.delete_empty_package {
-            delete_package = true;
-        } else if all_go || all_tagged_go {
-            // Spare an image, not a signature or platform manifest of one that goes (which
-            // would leave it orphaned): the newest that no version needs, if there is one.
-            let candidates = if tagged.is_empty() {
-                newest_first(&verdicts, &|_| true)
-            } else {
-                newest_first(&verdicts, &|i| !versions[i].tags.is_empty())
-            };
-            let spare = candidates
-                .iter()
-                .copied()
-                .find(|&i| graph.is_none_or(|g| !g.is_needed(i)))
-                .or(candidates.first().copied());
-            if let Some(i) = spare {
-                let last = Verdict::Keep(KeepReason::LastVersion {
-                    tagged: !tagged.is_empty(),
-                });
-                match graph {
-                    Some(graph) => {
-                        base[i] = last;
-                        verdicts = resolve_graph(&versions, &base, graph);
-                    }
-                    None => verdicts[i] = last,
-                }
+    let spare = candidates
+        .iter()
+        .copied()
+        .find(|&i| graph.is_none_or(|g| !g.is_needed(i)))
+        .or(candidates.first().copied());
+    if let Some(i) = spare {
+        let last = Verdict::Keep(KeepReason::LastVersion {
+            tagged: !tagged.is_empty(),
+        });
+        match graph {
+            Some(graph) => {
+                base[i] = last;
+                *verdicts = resolve_graph(versions, base, graph);
             }
+            None => verdicts[i] = last,
         }
     }
-
-    // At 100,000 versions each of these is megabytes: keep only what the plan holds.
-    drop(base);
-    let mut decisions = group_and_order(verdicts, graph, delete_package);
-    for (decision, selected) in decisions.iter_mut().zip(selected) {
-        decision.selected = selected;
-    }
-    PackagePlan {
-        versions,
-        decisions,
-        delete_package,
-    }
+    false
 }
 
 /// `untag`: the verdict of a version that would keep a tag (one `tags` does not select, or
@@ -587,90 +505,6 @@ fn group_and_order(
             depth: depth[i],
         })
         .collect()
-}
-
-/// GitHub API requests one removal of tags costs: the listing that finds its throw-away
-/// version, and the DELETE of it (the registry requests are not counted by the API).
-pub const UNTAG_API_REQUESTS: usize = 2;
-
-/// How a unit counts against a cut.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cost {
-    /// Every version counts (`max-deletions`; a whole package counts as all its versions).
-    Versions,
-    /// Every request counts (the rate-limit budget; a whole package is one request).
-    Requests,
-}
-
-/// One oldest-first cut over the whole run: units are taken oldest first while they fit the
-/// allowance; the first that does not fit and every later one are deferred.
-pub fn defer_beyond(
-    plans: &mut [&mut PackagePlan],
-    allowance: usize,
-    cost: Cost,
-    reason: DeferReason,
-) {
-    struct Unit {
-        plan: usize,
-        unit: usize,
-        oldest: (Timestamp, u64),
-        cost: usize,
-    }
-    let mut units: Vec<Unit> = Vec::new();
-    for (p, plan) in plans.iter().enumerate() {
-        let mut by_unit: std::collections::BTreeMap<usize, ((Timestamp, u64), usize)> =
-            std::collections::BTreeMap::new();
-        let changed = plan.versions.iter().zip(&plan.decisions);
-        for (version, decision) in changed.filter(|(_, d)| d.verdict.is_change()) {
-            let entry = by_unit
-                .entry(decision.unit)
-                .or_insert((version.recency_key(), 0));
-            entry.0 = entry.0.min(version.recency_key());
-            // A removal of tags is one deletion (of its throw-away version), found through
-            // one listing request.
-            entry.1 += match (&decision.verdict, cost) {
-                (Verdict::Untag(_), Cost::Requests) => UNTAG_API_REQUESTS,
-                _ => 1,
-            };
-        }
-        for (unit, (oldest, size)) in by_unit {
-            let cost = if plan.delete_package && cost == Cost::Requests {
-                1
-            } else {
-                size
-            };
-            units.push(Unit {
-                plan: p,
-                unit,
-                oldest,
-                cost,
-            });
-        }
-    }
-    units.sort_by_key(|u| (u.oldest, u.plan));
-    let mut left = allowance;
-    let mut cut = false;
-    // Per plan, the units deferred; then one pass over each plan's decisions.
-    let mut deferred: Vec<std::collections::HashSet<usize>> = vec![Default::default(); plans.len()];
-    for unit in units {
-        if !cut && unit.cost <= left {
-            left -= unit.cost;
-            continue;
-        }
-        cut = true;
-        deferred[unit.plan].insert(unit.unit);
-    }
-    for (plan, deferred) in plans.iter_mut().zip(deferred) {
-        if deferred.is_empty() {
-            continue;
-        }
-        plan.delete_package = false;
-        for decision in plan.decisions.iter_mut() {
-            if decision.verdict.is_change() && deferred.contains(&decision.unit) {
-                decision.verdict = Verdict::Defer(reason);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,12 @@
 //! run-level cuts, each against hand-built versions (no I/O, a fixed clock).
 
 use super::*;
+use crate::plan::cuts::UNTAG_API_REQUESTS;
 use crate::plan::graph::ManifestRefs;
-use crate::plan::policy::{KeepLatestPer, Prerelease, ReleaseLine, TagSelection};
+use crate::plan::graph::Relation;
+use crate::plan::policy::{
+    Exclusion, Filter, KeepLatestPer, Prerelease, ReleaseLine, TagSelection,
+};
 use crate::plan::ranges::SemverRange;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

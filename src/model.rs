@@ -77,6 +77,30 @@ pub fn package_name_problem(name: &str, glob: bool) -> Option<&'static str> {
     None
 }
 
+/// How an owner is looked up: `auto` asks GitHub whether it is a user or an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OwnerType {
+    Auto,
+    User,
+    Org,
+}
+
+/// Whether a package linked to `full_name` (`None`: to no repository) is one `repository`
+/// names. Case-insensitive, as GitHub's names are.
+pub fn repository_matches(patterns: &[glob::Pattern], full_name: Option<&str>) -> bool {
+    let options = glob::MatchOptions {
+        case_sensitive: false,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    full_name.is_some_and(|name| patterns.iter().any(|p| p.matches_with(name, options)))
+}
+
+/// Whether a package name is a glob (and so expanded by listing the owner's packages).
+pub fn is_glob(name: &str) -> bool {
+    name.contains(['*', '?', '['])
+}
+
 impl fmt::Display for PackageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -5,9 +5,10 @@
 
 use super::client::{Answer, Client};
 use super::routes::{api_error, segment, Namespace};
-use crate::model::{LinkPrefixes, PackageType, RestPackage, RestVersion, Version};
-use crate::settings::values::repository_matches;
-use crate::settings::OwnerType;
+use crate::model::{
+    is_glob, repository_matches, LinkPrefixes, OwnerType, PackageType, RestPackage, RestVersion,
+    Version,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use futures::stream::{self, StreamExt};
 use http::StatusCode;
@@ -71,14 +72,8 @@ pub async fn expand_packages(
     warnings: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<String>> {
-    let globs: Vec<&String> = names
-        .iter()
-        .filter(|n| crate::settings::values::is_glob(n))
-        .collect();
-    let exact: Vec<&String> = names
-        .iter()
-        .filter(|n| !crate::settings::values::is_glob(n))
-        .collect();
+    let globs: Vec<&String> = names.iter().filter(|n| is_glob(n)).collect();
+    let exact: Vec<&String> = names.iter().filter(|n| !is_glob(n)).collect();
     let mut expanded: Vec<String> = if repositories.is_empty() {
         exact.into_iter().cloned().collect()
     } else {

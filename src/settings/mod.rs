@@ -3,6 +3,7 @@
 //! flags), `config` the rules' YAML, `rule` each rule, `values` the small languages of values.
 //! Bad input becomes an `InputError` naming the input and the value.
 
+pub use crate::model::OwnerType;
 use crate::model::PackageType;
 use crate::plan::policy::Policy;
 use crate::plan::Mode;
@@ -50,13 +51,6 @@ impl fmt::Display for InputError {
             self.input, self.value, self.problem
         )
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OwnerType {
-    Auto,
-    User,
-    Org,
 }
 
 /// One rule: where to look and what to choose.

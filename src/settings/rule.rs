@@ -147,7 +147,7 @@ fn read_packages(values: &Values, offline: bool) -> Result<Vec<String>, InputErr
         return Err(values.error("packages", "name at least one package (names or globs)"));
     }
     for name in &packages {
-        let glob = values::is_glob(name);
+        let glob = crate::model::is_glob(name);
         if let Some(problem) = crate::model::package_name_problem(name, glob) {
             return Err(values.error(
                 "packages",

@@ -92,22 +92,6 @@ pub fn registry_url(text: &str) -> Result<String, Refusal> {
     Ok(url.to_string())
 }
 
-/// Whether a package linked to `full_name` (`None`: to no repository) is one `repository`
-/// names. Case-insensitive, as GitHub's names are.
-pub fn repository_matches(patterns: &[glob::Pattern], full_name: Option<&str>) -> bool {
-    let options = glob::MatchOptions {
-        case_sensitive: false,
-        require_literal_separator: true,
-        require_literal_leading_dot: false,
-    };
-    full_name.is_some_and(|name| patterns.iter().any(|p| p.matches_with(name, options)))
-}
-
-/// Whether a package name is a glob (and so expanded by listing the owner's packages).
-pub fn is_glob(name: &str) -> bool {
-    name.contains(['*', '?', '['])
-}
-
 /// `version-ids`: positive whole numbers separated by commas or line breaks. An empty entry
 /// (`1,,2`, `, 1`) is refused; a line may end with a comma (ids wrapped over lines, as the
 /// Undo block has them) and blank lines are nothing.
@@ -173,6 +157,7 @@ pub fn parse_age(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{is_glob, repository_matches};
 
     #[test]
     fn repositories_are_owner_name_globs_and_unlinked_packages_never_match() {

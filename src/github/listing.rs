@@ -91,6 +91,30 @@ pub async fn expand_packages(
     if globs.is_empty() {
         return Ok(expanded);
     }
+    let listed = list_packages(client, namespace, package_type).await?;
+    for pattern in globs {
+        let matched = glob_matches(
+            pattern,
+            &listed,
+            repositories,
+            namespace,
+            package_type,
+            warnings,
+        )?;
+        expanded.extend(matched);
+    }
+    let mut seen = std::collections::HashSet::new();
+    expanded.retain(|name| seen.insert(name.clone()));
+    Ok(expanded)
+}
+
+/// Every package of the owner of that type (to expand globs); a token that may not list them
+/// is an error that says what to do.
+async fn list_packages(
+    client: &Client,
+    namespace: &Namespace,
+    package_type: PackageType,
+) -> Result<Vec<RestPackage>> {
     let path = format!(
         "{}/packages?package_type={package_type}",
         namespace.prefix()
@@ -103,8 +127,8 @@ pub async fn expand_packages(
             namespace.owner()
         )
     })?;
-    let listed = match pages {
-        Pages::Complete(listed) => listed,
+    match pages {
+        Pages::Complete(listed) => Ok(listed),
         Pages::Refused(answer) => match answer.status {
             StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND => bail!(
                 "the token cannot list the {package_type} packages of `{}` (GitHub answered {} \"{}\"), so the globs in `packages` cannot be expanded: name the packages exactly, or use a token that can list them (a classic PAT with read:packages)",
@@ -112,54 +136,63 @@ pub async fn expand_packages(
                 answer.status.as_u16(),
                 answer.message()
             ),
-            _ => return Err(api_error("could not list packages", &answer)),
+            _ => Err(api_error("could not list packages", &answer)),
         },
-    };
-    for pattern in globs {
-        let compiled = glob::Pattern::new(pattern)?;
-        let mut matched: Vec<&RestPackage> = listed
-            .iter()
-            .filter(|package| compiled.matches(&package.name))
-            .collect();
-        // A name GitHub would never give is not put into a path: skipped, and said.
-        matched.retain(
-            |package| match crate::model::package_name_problem(&package.name, false) {
-                None => true,
-                Some(problem) => {
-                    warnings.push(format!(
-                        "`packages` glob `{pattern}` matched a listed name that is not a package name ({problem}): {:?} is skipped",
-                        package.name
-                    ));
-                    false
-                }
-            },
-        );
-        if matched.is_empty() {
-            warnings.push(format!(
-                "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
-                namespace.owner()
-            ));
-        }
-        let linked: Vec<&RestPackage> = matched
-            .iter()
-            .copied()
-            .filter(|package| {
-                repositories.is_empty()
-                    || repository_matches(repositories, package.repository_name())
-            })
-            .collect();
-        if linked.is_empty() && !matched.is_empty() {
-            warnings.push(format!(
-                "`packages` glob `{pattern}` matched {} {package_type} packages of `{}`, none linked to a repository that `repository` names",
-                matched.len(),
-                namespace.owner()
-            ));
-        }
-        expanded.extend(linked.into_iter().map(|package| package.name.clone()));
     }
-    let mut seen = std::collections::HashSet::new();
-    expanded.retain(|name| seen.insert(name.clone()));
-    Ok(expanded)
+}
+
+/// The listed packages a `packages` glob names (and `repository`, when given), with a warning
+/// when it names none, or skips a listed name that is not a package name.
+fn glob_matches(
+    pattern: &str,
+    listed: &[RestPackage],
+    repositories: &[glob::Pattern],
+    namespace: &Namespace,
+    package_type: PackageType,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let compiled = glob::Pattern::new(pattern)?;
+    let mut matched: Vec<&RestPackage> = listed
+        .iter()
+        .filter(|package| compiled.matches(&package.name))
+        .collect();
+    // A name GitHub would never give is not put into a path: skipped, and said.
+    matched.retain(
+        |package| match crate::model::package_name_problem(&package.name, false) {
+            None => true,
+            Some(problem) => {
+                warnings.push(format!(
+                    "`packages` glob `{pattern}` matched a listed name that is not a package name ({problem}): {:?} is skipped",
+                    package.name
+                ));
+                false
+            }
+        },
+    );
+    if matched.is_empty() {
+        warnings.push(format!(
+            "`packages` glob `{pattern}` matched no {package_type} package of `{}`",
+            namespace.owner()
+        ));
+    }
+    let linked: Vec<&RestPackage> = matched
+        .iter()
+        .copied()
+        .filter(|package| {
+            repositories.is_empty() || repository_matches(repositories, package.repository_name())
+        })
+        .collect();
+    if linked.is_empty() && !matched.is_empty() {
+        warnings.push(format!(
+            "`packages` glob `{pattern}` matched {} {package_type} packages of `{}`, none linked to a repository that `repository` names",
+            matched.len(),
+            namespace.owner()
+        ));
+    }
+    Ok(linked
+        .into_iter()
+        .map(|package| package.name.clone())
+        .collect())
 }
 
 /// The exact names whose package is linked to a repository `repository` names (each read with
@@ -288,66 +321,97 @@ async fn fetch_pages<T>(
     path: &str,
     read: impl Fn(&Answer) -> Result<Vec<T>>,
 ) -> Result<Pages<T>> {
-    let page_path = |page: usize| format!("{path}&per_page={PER_PAGE}&page={page}");
-    let refused = |page: usize, answer: &Answer| {
-        anyhow!(
-            "the listing is incomplete: page {page} answered {} \"{}\" after page 1 answered 200",
-            answer.status.as_u16(),
-            answer.message()
-        )
-    };
-    let first = client.get(&page_path(1)).await?;
+    let first = client.get(&page_path(path, 1)).await?;
     if first.status != StatusCode::OK {
         return Ok(Pages::Refused(first));
     }
     let links = Links::parse(first.header("link").unwrap_or(""));
     links.check(client, path)?;
-    let mut items = read(&first)?;
+    let items = read(&first)?;
     drop(first);
-    if let Some(last) = links.last_page.filter(|&last| last > 1) {
-        if items.len() != PER_PAGE {
+    match links.last_page.filter(|&last| last > 1) {
+        Some(last) => pages_at_once(client, path, &read, items, last).await,
+        None => pages_in_turn(client, path, &read, items, links.next.is_some()).await,
+    }
+}
+
+/// The `page` of a listing at `path`.
+fn page_path(path: &str, page: usize) -> String {
+    format!("{path}&per_page={PER_PAGE}&page={page}")
+}
+
+/// A page after the first that did not answer 200.
+fn refused(page: usize, answer: &Answer) -> anyhow::Error {
+    anyhow!(
+        "the listing is incomplete: page {page} answered {} \"{}\" after page 1 answered 200",
+        answer.status.as_u16(),
+        answer.message()
+    )
+}
+
+/// The pages after the first when `Link` names the `last`: concurrently, each full but the last.
+async fn pages_at_once<T>(
+    client: &Client,
+    path: &str,
+    read: &impl Fn(&Answer) -> Result<Vec<T>>,
+    mut items: Vec<T>,
+    last: usize,
+) -> Result<Pages<T>> {
+    if items.len() != PER_PAGE {
+        bail!(
+            "the listing is incomplete: page 1 of {last} holds {} items, not {PER_PAGE}",
+            items.len()
+        );
+    }
+    // In order, a window of pages at a time: each page's versions join the list as soon as
+    // the pages before it are in, so pages never pile up beside the list.
+    let mut pages = stream::iter(2..=last)
+        .map(|page| {
+            let path = page_path(path, page);
+            async move {
+                let answer = client.get(&path).await?;
+                if answer.status != StatusCode::OK {
+                    return Err(refused(page, &answer));
+                }
+                Ok((page, read(&answer)?))
+            }
+        })
+        .buffered(client.max_in_flight());
+    items.reserve(last.saturating_sub(1) * PER_PAGE);
+    while let Some(page) = pages.next().await {
+        let (page, read) = page?;
+        let expected = if page == last {
+            1..=PER_PAGE
+        } else {
+            PER_PAGE..=PER_PAGE
+        };
+        if !expected.contains(&read.len()) {
             bail!(
-                "the listing is incomplete: page 1 of {last} holds {} items, not {PER_PAGE}",
-                items.len()
+                "the listing is incomplete: page {page} of {last} holds {} items where {} were due",
+                read.len(),
+                if page == last {
+                    "1 to 100".to_string()
+                } else {
+                    PER_PAGE.to_string()
+                }
             );
         }
-        // In order, a window of pages at a time: each page's versions join the list as soon as
-        // the pages before it are in, so pages never pile up beside the list.
-        let mut pages = stream::iter(2..=last)
-            .map(|page| {
-                let path = page_path(page);
-                let read = &read;
-                async move {
-                    let answer = client.get(&path).await?;
-                    if answer.status != StatusCode::OK {
-                        return Err(refused(page, &answer));
-                    }
-                    Ok((page, read(&answer)?))
-                }
-            })
-            .buffered(client.max_in_flight());
-        items.reserve(last.saturating_sub(1) * PER_PAGE);
-        while let Some(page) = pages.next().await {
-            let (page, read) = page?;
-            let expected = if page == last {
-                1..=PER_PAGE
-            } else {
-                PER_PAGE..=PER_PAGE
-            };
-            if !expected.contains(&read.len()) {
-                bail!(
-                    "the listing is incomplete: page {page} of {last} holds {} items where {} were due",
-                    read.len(),
-                    if page == last { "1 to 100".to_string() } else { PER_PAGE.to_string() }
-                );
-            }
-            items.extend(read);
-        }
-        return Ok(Pages::Complete(items));
+        items.extend(read);
     }
+    Ok(Pages::Complete(items))
+}
+
+/// The pages after the first when `Link` names no last page: one after the other, until a
+/// short page with no next one.
+async fn pages_in_turn<T>(
+    client: &Client,
+    path: &str,
+    read: &impl Fn(&Answer) -> Result<Vec<T>>,
+    mut items: Vec<T>,
+    mut has_next: bool,
+) -> Result<Pages<T>> {
     let mut page = 1;
     let mut on_page = items.len();
-    let mut has_next = links.next.is_some();
     while on_page >= PER_PAGE || has_next {
         if has_next && on_page < PER_PAGE {
             bail!(
@@ -358,7 +422,7 @@ async fn fetch_pages<T>(
         if page > MAX_PAGES {
             bail!("the listing did not end within {MAX_PAGES} pages");
         }
-        let answer = client.get(&page_path(page)).await?;
+        let answer = client.get(&page_path(path, page)).await?;
         if answer.status != StatusCode::OK {
             return Err(refused(page, &answer));
         }

@@ -165,32 +165,8 @@ impl<'a> Tally<'a> {
                         leftovers.push((package, leftover, removal.removed.as_slice()));
                     }
                 }
-                let mut removed: &[String] = &[];
-                let (counted, failure) = match (&decision.verdict, outcome) {
-                    (Verdict::Untag(tags), _) => match removal {
-                        None if report.dry_run => {
-                            removed = tags;
-                            (Counted::Untagged, None)
-                        }
-                        None => (Counted::Kept, None),
-                        Some(removal) => {
-                            removed = &removal.removed;
-                            match removal.failure.as_ref().and_then(Outcome::failure) {
-                                Some(failure) => (Counted::Failed, Some(failure)),
-                                None => (Counted::Untagged, None),
-                            }
-                        }
-                    },
-                    (Verdict::Keep(_), _) => (Counted::Kept, None),
-                    (Verdict::Defer(_), _) => (Counted::Deferred, None),
-                    (Verdict::Act(_), None) => (Counted::Changed, None),
-                    (Verdict::Act(_), Some(o)) if o.succeeded() => (Counted::Changed, None),
-                    (Verdict::Act(_), Some(Outcome::Deferred)) => (Counted::Deferred, None),
-                    (Verdict::Act(_), Some(outcome)) => match outcome.failure() {
-                        Some(failure) => (Counted::Failed, Some(failure)),
-                        None => (Counted::Changed, None),
-                    },
-                };
+                let (counted, failure, removed) =
+                    counted(&decision.verdict, outcome, removal, report.dry_run);
                 entries.push(Entry {
                     package,
                     version,
@@ -244,6 +220,35 @@ impl<'a> Tally<'a> {
     /// Packages that could not be worked on at all.
     pub fn problems(&self) -> impl Iterator<Item = &Package> {
         self.report.packages.iter().filter(|p| p.problem.is_some())
+    }
+}
+
+/// Where a version is counted, from its verdict and what came of its request (or of its
+/// removal of tags); its failure, and the tags it lost (or would, in a dry run).
+fn counted<'a>(
+    verdict: &'a Verdict,
+    outcome: Option<&'a Outcome>,
+    removal: Option<&'a UntagOutcome>,
+    dry_run: bool,
+) -> (Counted, Option<Failure<'a>>, &'a [String]) {
+    match (verdict, outcome) {
+        (Verdict::Untag(tags), _) => match removal {
+            None if dry_run => (Counted::Untagged, None, tags),
+            None => (Counted::Kept, None, &[]),
+            Some(removal) => match removal.failure.as_ref().and_then(Outcome::failure) {
+                Some(failure) => (Counted::Failed, Some(failure), &removal.removed),
+                None => (Counted::Untagged, None, &removal.removed),
+            },
+        },
+        (Verdict::Keep(_), _) => (Counted::Kept, None, &[]),
+        (Verdict::Defer(_), _) => (Counted::Deferred, None, &[]),
+        (Verdict::Act(_), None) => (Counted::Changed, None, &[]),
+        (Verdict::Act(_), Some(o)) if o.succeeded() => (Counted::Changed, None, &[]),
+        (Verdict::Act(_), Some(Outcome::Deferred)) => (Counted::Deferred, None, &[]),
+        (Verdict::Act(_), Some(outcome)) => match outcome.failure() {
+            Some(failure) => (Counted::Failed, Some(failure), &[]),
+            None => (Counted::Changed, None, &[]),
+        },
     }
 }
 

@@ -230,26 +230,7 @@ impl Client {
         let mut rate_limit_waits = 0u32;
         loop {
             trace.attempts += 1;
-            let attempt = async {
-                let _permit = match target {
-                    Target::Api => {
-                        let permit = self.pacer.in_flight.acquire().await;
-                        self.pacer.points.take(points).await;
-                        permit
-                    }
-                    Target::Registry(_) => {
-                        let permit = self.registry_in_flight.acquire().await;
-                        self.registry_rate(method).take(1.0).await;
-                        permit
-                    }
-                };
-                self.count(method, target);
-                tokio::time::timeout(
-                    self.tuning.request_timeout,
-                    self.attempt(method.clone(), url, &headers, body.clone(), target),
-                )
-                .await
-            };
+            let attempt = self.paced_attempt(method, url, &headers, body.clone(), target, points);
             let error = match attempt.await {
                 Ok(Ok(answer)) => {
                     trace.status = Some(answer.status.as_u16());
@@ -299,12 +280,7 @@ impl Client {
                 return Err(error.context(format!("{method} {url} failed {failures} times")));
             }
             self.counters.retried.fetch_add(1, Ordering::Relaxed);
-            let backoff = self
-                .tuning
-                .retry_base
-                .saturating_mul(1 << (failures - 1).min(10));
-            let jitter = backoff.mul_f64(crate::runner::random::fraction() * 0.5);
-            tokio::time::sleep((backoff + jitter).min(Duration::from_secs(60))).await;
+            self.back_off(failures).await;
         }
     }
 
@@ -328,6 +304,48 @@ impl Client {
             }
             Target::Registry(_) => None,
         }
+    }
+
+    /// One attempt: within the pacing (API) or the registry's in-flight limit, counted, under
+    /// the request timeout (`Err`: it ran out).
+    async fn paced_attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &[(http::HeaderName, String)],
+        body: bytes::Bytes,
+        target: Target<'_>,
+        points: f64,
+    ) -> Result<Result<Answer, Failure>, tokio::time::error::Elapsed> {
+        let _permit = match target {
+            Target::Api => {
+                let permit = self.pacer.in_flight.acquire().await;
+                self.pacer.points.take(points).await;
+                permit
+            }
+            Target::Registry(_) => {
+                let permit = self.registry_in_flight.acquire().await;
+                self.registry_rate(method).take(1.0).await;
+                permit
+            }
+        };
+        self.count(method, target);
+        tokio::time::timeout(
+            self.tuning.request_timeout,
+            self.attempt(method.clone(), url, headers, body, target),
+        )
+        .await
+    }
+
+    /// Waits before the next try after `failures` failures: exponential back-off with jitter,
+    /// at most a minute.
+    async fn back_off(&self, failures: u32) {
+        let backoff = self
+            .tuning
+            .retry_base
+            .saturating_mul(1 << (failures - 1).min(10));
+        let jitter = backoff.mul_f64(crate::runner::random::fraction() * 0.5);
+        tokio::time::sleep((backoff + jitter).min(Duration::from_secs(60))).await;
     }
 
     fn count(&self, method: &Method, target: Target<'_>) {

@@ -57,9 +57,9 @@ fn sources() -> BTreeMap<String, String> {
     found
 }
 
-/// The code before the file's tests (its first `#[cfg(test)]` at the start of a line).
+/// The code before the file's tests (its `#[cfg(test)]` module at the start of a line).
 fn before_tests(source: &str) -> &str {
-    match source.find("\n#[cfg(test)]") {
+    match source.find("\n#[cfg(test)]\nmod ") {
         Some(at) => &source[..at + 1],
         None => source,
     }
@@ -236,6 +236,10 @@ fn the_measures_measure() {
         vec![("a".to_string(), 1, 5), ("b".to_string(), 6, 3)]
     );
     assert_eq!(before_tests("a\n#[cfg(test)]\nmod tests {}\n"), "a\n");
+    assert_eq!(
+        before_tests("a\n#[cfg(test)]\nuse b;\n"),
+        "a\n#[cfg(test)]\nuse b;\n"
+    );
     assert_eq!(top_module("runner/commands.rs"), "runner");
     assert_eq!(top_module("main.rs"), "main");
 }

@@ -149,6 +149,41 @@ Each input:{each}"
 }
 
 impl RawInputs {
+    /// The rules: one from the plain inputs, or one per `config` rule, each starting from
+    /// the plain inputs; `read_file` reads a `config` path.
+    fn rules(
+        &self,
+        mode: Mode,
+        offline: bool,
+        read_file: &impl Fn(&str) -> Result<String, String>,
+    ) -> Result<Vec<Rule>, InputError> {
+        let defaults: BTreeMap<String, String> = INPUTS
+            .iter()
+            .filter(|s| s.scope == Scope::Rule)
+            .map(|s| (s.name.to_string(), self.value(s.name)))
+            .collect();
+        let config = self.value("config");
+        if config.trim().is_empty() {
+            return Ok(vec![parse_rule(&defaults, mode, offline, "")?]);
+        }
+        let (text, shown) = match config.trim() {
+            path if !path.contains('\n') && !path.contains(':') => (
+                read_file(path).map_err(|problem| InputError::new("config", path, problem))?,
+                path.to_string(),
+            ),
+            _ => (config.clone(), "(inline YAML)".to_string()),
+        };
+        config::config_rules(&text, &shown)?
+            .into_iter()
+            .enumerate()
+            .map(|(index, overrides)| {
+                let mut values = defaults.clone();
+                values.extend(overrides);
+                parse_rule(&values, mode, offline, &format!("config rules[{index}]: "))
+            })
+            .collect()
+    }
+
     /// Validates every input; `read_file` reads a `config` path (see [`read_config_file`]).
     pub fn into_settings(
         self,
@@ -182,32 +217,7 @@ impl RawInputs {
             ));
         }
 
-        let defaults: BTreeMap<String, String> = INPUTS
-            .iter()
-            .filter(|s| s.scope == Scope::Rule)
-            .map(|s| (s.name.to_string(), self.value(s.name)))
-            .collect();
-        let config = self.value("config");
-        let rules = if config.trim().is_empty() {
-            vec![parse_rule(&defaults, mode, offline, "")?]
-        } else {
-            let (text, shown) = match config.trim() {
-                path if !path.contains('\n') && !path.contains(':') => (
-                    read_file(path).map_err(|problem| InputError::new("config", path, problem))?,
-                    path.to_string(),
-                ),
-                _ => (config.clone(), "(inline YAML)".to_string()),
-            };
-            config::config_rules(&text, &shown)?
-                .into_iter()
-                .enumerate()
-                .map(|(index, overrides)| {
-                    let mut values = defaults.clone();
-                    values.extend(overrides);
-                    parse_rule(&values, mode, offline, &format!("config rules[{index}]: "))
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        let rules = self.rules(mode, offline, &read_file)?;
         let workspace = self.workspace.clone().unwrap_or_else(|| PathBuf::from("."));
         let inside = |name: &str| -> Result<Option<(PathBuf, PathBuf)>, InputError> {
             let text = self.value(name);

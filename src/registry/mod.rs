@@ -7,26 +7,21 @@
 use crate::github::client::{Client, FailureBudget};
 use crate::model::Version;
 use crate::plan::graph::ManifestRefs;
-use anyhow::{anyhow, bail, Context, Result};
-use base64::Engine;
+use anyhow::Result;
 use futures::stream::{self, StreamExt};
-use http::header::{ACCEPT, AUTHORIZATION};
-use http::StatusCode;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+mod auth;
 pub mod cache;
+mod manifest;
 pub mod push;
 
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-const OCI_ARTIFACT: &str = "application/vnd.oci.artifact.manifest.v1+json";
-/// Docker schema 1, unsigned and signed: a registry serves it whatever the `Accept` header asks.
-const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
-const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+use auth::{authorize, challenge, Challenge};
+#[cfg(test)]
+use manifest::sha256_digest;
+use manifest::{digest_of_bytes, read_manifest, self_described_refs, Known};
 
 /// Failed registry attempts (retries included) allowed per package before it is given up.
 pub const FAILURES_PER_PACKAGE: usize = 5;
@@ -36,14 +31,6 @@ pub const FAILURES_PER_PACKAGE: usize = 5;
 pub struct Unreadable {
     pub digest: String,
     pub cause: String,
-}
-
-/// What the registry has for a digest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Known {
-    Manifest(ManifestRefs),
-    /// 404 `MANIFEST_UNKNOWN`.
-    Ghost,
 }
 
 /// What the manifests of one package's versions say.
@@ -57,10 +44,6 @@ pub struct PackageManifests {
     /// digest and the missing digests.
     pub broken: Vec<(String, Vec<String>)>,
 }
-
-/// The registry's answer to `GET /v2/`: `None` when it needs no authorization, else the
-/// parameters of its `Bearer` challenge.
-type Challenge = Option<HashMap<String, String>>;
 
 /// Reads manifests; remembers every one it read in this run (by manifest URL), each registry's
 /// challenge and each repository's token, and what the manifest cache file held.
@@ -203,27 +186,7 @@ impl Registry {
         let children = self
             .known(client, &repository, unlisted, false, &budget)
             .await?;
-        let missing: HashSet<&String> = children
-            .iter()
-            .filter(|(_, known)| *known == Known::Ghost)
-            .map(|(digest, _)| digest)
-            .collect();
-        let mut broken: Vec<(String, Vec<String>)> = manifests
-            .refs
-            .iter()
-            .filter(|(_, refs)| refs.is_index)
-            .filter_map(|(digest, refs)| {
-                let gone: Vec<String> = refs
-                    .children
-                    .iter()
-                    .filter(|child| missing.contains(child))
-                    .cloned()
-                    .collect();
-                (!gone.is_empty()).then(|| (digest.clone(), gone))
-            })
-            .collect();
-        broken.sort();
-        manifests.broken = broken;
+        manifests.broken = broken_images(&manifests.refs, &children);
         Ok(manifests)
     }
 
@@ -273,59 +236,16 @@ impl Registry {
     ) -> Result<Vec<(String, Known)>, Unreadable> {
         digests.sort();
         digests.dedup();
-        let mut found = Vec::with_capacity(digests.len());
-        let mut missing = Vec::new();
-        {
-            let read = self.read.lock().expect("registry lock");
-            for digest in digests {
-                if let Some(known) = read.get(&repository.url(&digest)) {
-                    found.push((digest, known.clone()));
-                } else if let Some(cached) = self.cache.get(&digest).filter(|_| listed) {
-                    self.from_cache.fetch_add(1, Ordering::Relaxed);
-                    found.push((digest, Known::Manifest(cached.refs.clone())));
-                } else {
-                    missing.push(digest);
-                }
-            }
-        }
+        let (mut found, missing) = self.already_known(repository, digests, listed);
         let Some(first) = missing.first().cloned() else {
             return Ok(found);
-        };
-        let unreadable = |digest: &str, error: anyhow::Error| Unreadable {
-            digest: digest.to_string(),
-            cause: format!("{error:#}"),
         };
         let authorization = self
             .authorization(client, repository, budget)
             .await
             .map_err(|error| unreadable(&first, error))?;
-        let stop = AtomicBool::new(false);
-        let read_one = |digest: String| {
-            let url = repository.url(&digest);
-            let (authorization, stop) = (authorization.as_deref(), &stop);
-            async move {
-                if stop.load(Ordering::Relaxed) || budget.is_spent() {
-                    return (digest, None);
-                }
-                let known =
-                    read_manifest(client, repository, &url, &digest, authorization, budget).await;
-                if known.is_err() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                (digest, Some(known))
-            }
-        };
-        let mut rest = missing.into_iter();
-        let first_read = read_one(rest.next().expect("one is missing")).await;
-        let mut results = vec![first_read];
-        if matches!(results[0].1, Some(Ok(_))) {
-            let others: Vec<_> = stream::iter(rest)
-                .map(read_one)
-                .buffer_unordered(client.registry_in_flight())
-                .collect()
-                .await;
-            results.extend(others);
-        }
+        let authorization = authorization.as_deref();
+        let results = read_all(client, repository, authorization, missing, budget).await;
         let mut read = self.read.lock().expect("registry lock");
         let mut kept_bytes = self.bytes.lock().expect("registry lock");
         let mut failure = None;
@@ -358,6 +278,30 @@ impl Registry {
             Some(failure) => Err(failure),
             None => Ok(found),
         }
+    }
+
+    /// What this run read already, or the cache file knows (for listed digests), and the
+    /// digests still to read.
+    fn already_known(
+        &self,
+        repository: &Repository,
+        digests: Vec<String>,
+        listed: bool,
+    ) -> (Vec<(String, Known)>, Vec<String>) {
+        let mut found = Vec::with_capacity(digests.len());
+        let mut missing = Vec::new();
+        let read = self.read.lock().expect("registry lock");
+        for digest in digests {
+            if let Some(known) = read.get(&repository.url(&digest)) {
+                found.push((digest, known.clone()));
+            } else if let Some(cached) = self.cache.get(&digest).filter(|_| listed) {
+                self.from_cache.fetch_add(1, Ordering::Relaxed);
+                found.push((digest, Known::Manifest(cached.refs.clone())));
+            } else {
+                missing.push(digest);
+            }
+        }
+        (found, missing)
     }
 
     /// The `Authorization` header for a repository: one token per repository and run.
@@ -396,6 +340,85 @@ impl Registry {
     }
 }
 
+/// The indexes among `refs` naming platform manifests that `children` (what the registry has
+/// of the unlisted ones) shows missing: each index's digest with the missing digests.
+fn broken_images(
+    refs: &HashMap<String, ManifestRefs>,
+    children: &[(String, Known)],
+) -> Vec<(String, Vec<String>)> {
+    let missing: HashSet<&String> = children
+        .iter()
+        .filter(|(_, known)| *known == Known::Ghost)
+        .map(|(digest, _)| digest)
+        .collect();
+    let mut broken: Vec<(String, Vec<String>)> = refs
+        .iter()
+        .filter(|(_, refs)| refs.is_index)
+        .filter_map(|(digest, refs)| {
+            let gone: Vec<String> = refs
+                .children
+                .iter()
+                .filter(|child| missing.contains(child))
+                .cloned()
+                .collect();
+            (!gone.is_empty()).then(|| (digest.clone(), gone))
+        })
+        .collect();
+    broken.sort();
+    broken
+}
+
+/// A manifest that could not be read, for `error`.
+fn unreadable(digest: &str, error: anyhow::Error) -> Unreadable {
+    Unreadable {
+        digest: digest.to_string(),
+        cause: format!("{error:#}"),
+    }
+}
+
+/// What reading a manifest came to: what it is, with its bytes when they describe themselves.
+type Read = Result<(Known, Option<Box<[u8]>>)>;
+
+/// Reads the manifests of `digests`: the first alone, then, if it was read, the others many at
+/// once; after the first failure (or with the failure budget spent), none more is asked for
+/// (`None`).
+async fn read_all(
+    client: &Client,
+    repository: &Repository,
+    authorization: Option<&str>,
+    digests: Vec<String>,
+    budget: &FailureBudget,
+) -> Vec<(String, Option<Read>)> {
+    let stop = AtomicBool::new(false);
+    let read_one = |digest: String| {
+        let url = repository.url(&digest);
+        let stop = &stop;
+        async move {
+            if stop.load(Ordering::Relaxed) || budget.is_spent() {
+                return (digest, None);
+            }
+            let known =
+                read_manifest(client, repository, &url, &digest, authorization, budget).await;
+            if known.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            (digest, Some(known))
+        }
+    };
+    let mut rest = digests.into_iter();
+    let first_read = read_one(rest.next().expect("one is missing")).await;
+    let mut results = vec![first_read];
+    if matches!(results[0].1, Some(Ok(_))) {
+        let others: Vec<_> = stream::iter(rest)
+            .map(read_one)
+            .buffer_unordered(client.registry_in_flight())
+            .collect()
+            .await;
+        results.extend(others);
+    }
+    results
+}
+
 /// A package's repository on a registry.
 struct Repository {
     registry_url: String,
@@ -426,357 +449,5 @@ impl Repository {
             "the registry {} does not have the repository {}: {evidence}; is registry-url the registry of these packages?",
             self.registry_url, self.name
         )
-    }
-}
-
-/// Asks `GET /v2/` without credentials: `None` when the registry needs no authorization, else
-/// its `Bearer` challenge. Failed attempts spend `budget`, when given.
-async fn challenge(
-    client: &Client,
-    registry_url: &str,
-    budget: Option<&FailureBudget>,
-) -> Result<Challenge> {
-    let url = format!("{}/v2/", registry_url.trim_end_matches('/'));
-    let answer = client
-        .get_registry(&url, Vec::new(), budget)
-        .await
-        .context("the registry did not answer")?;
-    if answer.status != StatusCode::UNAUTHORIZED {
-        return Ok(None);
-    }
-    let challenge = answer
-        .header("www-authenticate")
-        .ok_or_else(|| anyhow!("the registry answered 401 without a WWW-Authenticate challenge"))?
-        .to_string();
-    let params = parse_challenge(&challenge)
-        .ok_or_else(|| anyhow!("unsupported registry challenge {challenge:?}"))?;
-    if !params.contains_key("realm") {
-        bail!("the registry challenge names no realm: {challenge:?}");
-    }
-    Ok(Some(params))
-}
-
-/// On a `Bearer` challenge, gets a registry token for pulling `repository` with the GitHub
-/// token, from a realm on the registry's own origin only. `None` when the registry needs no
-/// authorization.
-async fn authorize(
-    client: &Client,
-    registry_url: &str,
-    challenge: Option<&HashMap<String, String>>,
-    repository: &str,
-    budget: &FailureBudget,
-) -> Result<Option<String>> {
-    authorize_for(
-        client,
-        registry_url,
-        challenge,
-        repository,
-        "pull",
-        Some(budget),
-    )
-    .await
-}
-
-/// As [`authorize`], for `actions` (`pull`, or `pull,push`) on `repository`; failed attempts
-/// spend `budget`, when given.
-async fn authorize_for(
-    client: &Client,
-    registry_url: &str,
-    challenge: Option<&HashMap<String, String>>,
-    repository: &str,
-    actions: &str,
-    budget: Option<&FailureBudget>,
-) -> Result<Option<String>> {
-    let Some(params) = challenge else {
-        return Ok(None);
-    };
-    crate::github::client::check_realm(registry_url, &params["realm"])?;
-    let encode = |value: &str| {
-        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let mut token_url = format!("{}?", params["realm"]);
-    if let Some(service) = params.get("service") {
-        token_url.push_str(&format!("service={}&", encode(service)));
-    }
-    token_url.push_str(&format!(
-        "scope={}",
-        encode(&format!("repository:{repository}:{actions}"))
-    ));
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("package-retention:{}", client.token()));
-    let answer = client
-        .get_registry(
-            &token_url,
-            vec![(AUTHORIZATION, format!("Basic {basic}"))],
-            budget,
-        )
-        .await
-        .context("the registry's token endpoint did not answer")?;
-    if !answer.is_success() {
-        bail!(
-            "the registry refused a token ({} {})",
-            answer.status.as_u16(),
-            answer.message()
-        );
-    }
-    #[derive(serde::Deserialize)]
-    struct Token {
-        token: Option<String>,
-        access_token: Option<String>,
-    }
-    let token: Token = answer.json()?;
-    let token = token
-        .token
-        .or(token.access_token)
-        .ok_or_else(|| anyhow!("the registry's token answer holds no token"))?;
-    Ok(Some(format!("Bearer {token}")))
-}
-
-fn accept() -> String {
-    [
-        OCI_INDEX,
-        OCI_MANIFEST,
-        DOCKER_LIST,
-        DOCKER_MANIFEST,
-        OCI_ARTIFACT,
-    ]
-    .join(", ")
-}
-
-/// `Bearer realm="…",service="…",scope="…"` → its parameters.
-fn parse_challenge(challenge: &str) -> Option<HashMap<String, String>> {
-    let rest = challenge.trim().strip_prefix("Bearer ")?;
-    let mut params = HashMap::new();
-    let mut rest = rest.trim();
-    while !rest.is_empty() {
-        let (key, after) = rest.split_once('=')?;
-        let after = after.strip_prefix('"')?;
-        let (value, after) = after.split_once('"')?;
-        params.insert(key.trim().to_ascii_lowercase(), value.to_string());
-        rest = after.trim_start_matches([',', ' ']);
-    }
-    Some(params)
-}
-
-/// The `(code, message)` pairs of an OCI error body (`{"errors":[{"code":…,"message":…}]}`);
-/// none when the body is not one.
-fn oci_errors(body: &[u8]) -> Vec<(String, String)> {
-    #[derive(serde::Deserialize)]
-    struct Errors {
-        errors: Vec<Error>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Error {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    serde_json::from_slice::<Errors>(body)
-        .map(|e| e.errors.into_iter().map(|e| (e.code, e.message)).collect())
-        .unwrap_or_default()
-}
-
-/// Whether an OCI error body carries this code.
-fn has_error_code(body: &[u8], code: &str) -> bool {
-    oci_errors(body).iter().any(|(c, _)| c == code)
-}
-
-/// Reads the manifest `digest` at `url`: a ghost, or what it references and, when it describes
-/// itself (its own `mediaType`), its bytes. The bytes must hash to the digest (a registry serves
-/// exactly those): anything else is a failure for that manifest.
-async fn read_manifest(
-    client: &Client,
-    repository: &Repository,
-    url: &str,
-    digest: &str,
-    authorization: Option<&str>,
-    budget: &FailureBudget,
-) -> Result<(Known, Option<Box<[u8]>>)> {
-    let mut headers = vec![(ACCEPT, accept())];
-    if let Some(authorization) = authorization {
-        headers.push((AUTHORIZATION, authorization.to_string()));
-    }
-    let answer = client.get_registry(url, headers, Some(budget)).await?;
-    if answer.status == StatusCode::NOT_FOUND && has_error_code(&answer.body, "MANIFEST_UNKNOWN") {
-        return Ok((Known::Ghost, None));
-    }
-    if answer.status == StatusCode::NOT_FOUND && has_error_code(&answer.body, "NAME_UNKNOWN") {
-        bail!("{}", repository.not_there("404 NAME_UNKNOWN"));
-    }
-    if answer.status != StatusCode::OK {
-        bail!(
-            "the registry answered {} {}",
-            answer.status.as_u16(),
-            answer.message()
-        );
-    }
-    match digest_of_bytes(digest, &answer.body) {
-        Some(actual) if actual == digest => {}
-        // A signed schema 1 manifest is named by its payload, without the signatures.
-        Some(_)
-            if schema1_payload(&answer.body)
-                .and_then(|payload| digest_of_bytes(digest, &payload))
-                .is_some_and(|actual| actual == digest) => {}
-        Some(actual) => {
-            bail!("the registry served bytes whose digest is {actual}, not the {digest} asked for")
-        }
-        None => bail!("{digest} is not a digest the action can verify (sha256 or sha512)"),
-    }
-    let header_type = answer
-        .header("content-type")
-        .map(|t| t.split(';').next().unwrap_or("").trim().to_string())
-        .filter(|t| !t.is_empty() && t != "application/json");
-    let (refs, described) = manifest_refs(&answer.body, header_type.as_deref())?;
-    let bytes = described.then(|| answer.body.to_vec().into_boxed_slice());
-    Ok((Known::Manifest(refs), bytes))
-}
-
-/// The digest of `bytes` in the algorithm `digest` names (`sha256:`, `sha512:`); `None` for
-/// another algorithm.
-pub fn digest_of_bytes(digest: &str, bytes: &[u8]) -> Option<String> {
-    use sha2::Digest;
-    let hex = |hash: &[u8]| hash.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    match digest.split_once(':')?.0 {
-        "sha256" => Some(format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))),
-        "sha512" => Some(format!("sha512:{}", hex(&sha2::Sha512::digest(bytes)))),
-        _ => None,
-    }
-}
-
-/// The payload a signed Docker schema 1 manifest (JWS, `…v1+prettyjws`) is named by: the bytes
-/// before its signatures (`formatLength` of the first signature's protected header) and the
-/// `formatTail` that closes them. `None` for anything else.
-fn schema1_payload(body: &[u8]) -> Option<Vec<u8>> {
-    #[derive(serde::Deserialize)]
-    struct Signed {
-        #[serde(rename = "schemaVersion")]
-        schema_version: u32,
-        signatures: Vec<Signature>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Signature {
-        protected: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Protected {
-        #[serde(rename = "formatLength")]
-        format_length: usize,
-        #[serde(rename = "formatTail")]
-        format_tail: String,
-    }
-    let url = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let signed: Signed = serde_json::from_slice(body).ok()?;
-    let first = signed
-        .signatures
-        .first()
-        .filter(|_| signed.schema_version == 1)?;
-    let protected: Protected = serde_json::from_slice(&url.decode(&first.protected).ok()?).ok()?;
-    let mut payload = body.get(..protected.format_length)?.to_vec();
-    payload.extend(url.decode(&protected.format_tail).ok()?);
-    Some(payload)
-}
-
-/// `sha256:<hex>` of `bytes`.
-#[cfg(test)]
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    digest_of_bytes("sha256:", bytes).expect("sha256 is known")
-}
-
-/// What a manifest that names its own media type (`mediaType`) references: all a cache entry
-/// may be read by, since its bytes are proven and a media type beside them would not be.
-pub fn self_described_refs(bytes: &[u8]) -> Option<ManifestRefs> {
-    match manifest_refs(bytes, None) {
-        Ok((refs, true)) => Some(refs),
-        _ => None,
-    }
-}
-
-/// What a manifest references, by its media type: its own `mediaType` when it names one (the
-/// bytes are proven by their digest; a header is not), else the `Content-Type` it came with;
-/// and whether it named its own.
-fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs, bool)> {
-    #[derive(serde::Deserialize)]
-    struct Descriptor {
-        digest: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Manifest {
-        #[serde(rename = "mediaType")]
-        media_type: Option<String>,
-        #[serde(default)]
-        manifests: Vec<Descriptor>,
-        subject: Option<Descriptor>,
-    }
-    let manifest: Manifest =
-        serde_json::from_slice(body).context("the manifest is not valid JSON")?;
-    let described = manifest.media_type.is_some();
-    let media_type = manifest
-        .media_type
-        .or(header_type.map(str::to_string))
-        .unwrap_or_default();
-    let refs = match media_type.as_str() {
-        OCI_INDEX | DOCKER_LIST => ManifestRefs {
-            children: manifest.manifests.into_iter().map(|d| d.digest).collect(),
-            subject: manifest.subject.map(|d| d.digest),
-            is_index: true,
-        },
-        // Schema 1 names layers only (`fsLayers`): a leaf.
-        DOCKER_SCHEMA1 | DOCKER_SCHEMA1_SIGNED => ManifestRefs::default(),
-        OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => ManifestRefs {
-            children: Vec::new(),
-            subject: manifest.subject.map(|d| d.digest),
-            is_index: false,
-        },
-        other => bail!("unknown manifest media type {other:?}"),
-    };
-    Ok((refs, described))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A schema 1 manifest as skopeo signed it and the distribution registry served it, under
-    /// the digest that registry gave it.
-    const SIGNED_SCHEMA1: &str = r#"{"name":"acme/app","tag":"old","architecture":"amd64","fsLayers":[{"blobSum":"sha256:62f4f909cae3fbf87aa69472853ccabdc55b8fd6e5b25aca2eab82ea62f2b42a"}],"history":[{"v1Compatibility":"{\"architecture\":\"amd64\",\"config\":{},\"id\":\"1edbbc69d05f68e99c13c08cde8184bccf8e3f1b946f7cef35e4d073628ac485\",\"os\":\"linux\"}"}],"schemaVersion":1,"signatures":[{"header":{"jwk":{"crv":"P-256","kid":"5UFG:HJXL:DQDH:LCAZ:TFUI:IQXL:5JMR:SUAB:7ZTI:WUCH:BJ62:AAJQ","kty":"EC","x":"Z5vEeH3wukSmPhr2xiCTUbrkZgkPW_oz14Lb3kE0IoM","y":"r-bE8ouWoKQXxuqLi5PGa926DNdLLTwsEZ6IThaFjSo"},"alg":"ES256"},"signature":"XC4nSgR1VRH2ge0l9s2Tl88-vxQ0lAXtHdXOaHUMd9RNA3b4tCzf8QejfGlsQU8d9_YuXzDnmTX1a5kuLRabRA","protected":"eyJmb3JtYXRMZW5ndGgiOjM0MCwiZm9ybWF0VGFpbCI6ImZRIiwidGltZSI6IjIwMjYtMTItMDZUMDM6NTk6NTJaIn0"}]}"#;
-
-    #[test]
-    fn a_signed_schema_1_manifest_is_named_by_its_payload() {
-        let named = "sha256:727a1a0fe1bc8f339e2d562a912213d6884d8babcd1adb0a308791f58db6f8fd";
-        assert_ne!(sha256_digest(SIGNED_SCHEMA1.as_bytes()), named);
-        let payload = schema1_payload(SIGNED_SCHEMA1.as_bytes()).unwrap();
-        assert_eq!(sha256_digest(&payload), named);
-        assert!(schema1_payload(br#"{"schemaVersion":2,"signatures":[]}"#).is_none());
-        assert!(schema1_payload(b"not json").is_none());
-        let (refs, described) =
-            manifest_refs(SIGNED_SCHEMA1.as_bytes(), Some(DOCKER_SCHEMA1_SIGNED)).unwrap();
-        assert_eq!(
-            (refs, described),
-            (ManifestRefs::default(), false),
-            "a leaf"
-        );
-    }
-
-    #[test]
-    fn challenges() {
-        let params = parse_challenge(
-            r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:acme/app:pull""#,
-        )
-        .unwrap();
-        assert_eq!(params["realm"], "https://ghcr.io/token");
-        assert_eq!(params["scope"], "repository:acme/app:pull");
-        assert!(parse_challenge("Basic realm=\"x\"").is_none());
-    }
-
-    #[test]
-    fn only_manifest_unknown_makes_a_ghost() {
-        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
-        assert!(has_error_code(body, "MANIFEST_UNKNOWN"));
-        assert!(!has_error_code(
-            br#"{"errors":[{"code":"NAME_UNKNOWN"}]}"#,
-            "MANIFEST_UNKNOWN"
-        ));
-        assert!(!has_error_code(b"not found", "MANIFEST_UNKNOWN"));
     }
 }

@@ -2,13 +2,15 @@
 //! config blob uploaded once, skipped when `HEAD` finds it) and the throw-away manifest pushed
 //! under each tag to remove, which moves the tag to a version of its own.
 
-use super::{authorize_for, challenge, oci_errors, Challenge, Registry};
+use super::auth::{authorize_for, challenge, Challenge};
+use super::manifest::oci_errors;
+use super::Registry;
 use crate::github::client::{Answer, Client};
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::Method;
 use sha2::{Digest, Sha256};
 
-const OCI_MANIFEST: &str = super::OCI_MANIFEST;
+const OCI_MANIFEST: &str = super::manifest::OCI_MANIFEST;
 /// The OCI empty descriptor's media type and content (`{}`).
 const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG: &[u8] = b"{}";

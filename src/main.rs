@@ -4,9 +4,10 @@
 //! runner reads it). `runner` holds the doors to the runner (workflow commands, Markdown,
 //! redaction, files) and `model` the data every stage shares.
 //!
-//! Layers, lowest first; a module imports only from its own layer or lower ones:
-//! `runner`, `model` → `plan` → `settings` → `github` → `registry` → `outcome` → `run` →
-//! `report` → `main`.
+//! Layers, lowest first; a module imports only from its own layer or lower ones (measured by
+//! tests/architecture.rs): `runner`, `model` → `plan` → `github` → `registry` → `settings` →
+//! `outcome` → `run` → `report` → `main`. (`settings` sits above `github`: it checks
+//! `registry-url` with the client's `Origin`.)
 
 mod github;
 mod model;

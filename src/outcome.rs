@@ -15,6 +15,7 @@ use crate::github::client::Counters;
 use crate::github::routes::Namespace;
 use crate::model::{PackageType, Version};
 use crate::plan::{Mode, PackagePlan};
+use crate::registry::storage::StoredBlobs;
 use crate::settings::{Rule, Settings};
 use std::sync::Arc;
 
@@ -178,6 +179,9 @@ pub struct Listing {
     pub ghosts: Vec<u64>,
     /// Containers: indexes naming platform manifests that are neither listed nor readable.
     pub broken_images: Vec<BrokenImage>,
+    /// Containers whose manifests were read: the blobs each listed version names (`None`
+    /// when no manifest was needed, or a version's blobs are unknown).
+    pub storage: Option<StoredBlobs>,
 }
 
 /// What came of a package's requests (nothing in a dry run).

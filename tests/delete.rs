@@ -1805,10 +1805,13 @@ fn the_summary_tells_the_story_with_an_undo_block() {
     result.assert_success();
     let summary = &result.summary;
     assert!(!summary.contains("DRY RUN"), "{summary}");
-    assert!(summary.contains("| `app` | npm | 3 | 3 |"), "{summary}");
+    assert!(summary.contains("| `app` | 3 | 3 |"), "{summary}");
     assert!(summary.contains("## Undo"), "{summary}");
     assert!(summary.contains("mode: restore"), "{summary}");
-    let undo_ids = format!("version-ids: {}", result.output("version-ids"));
+    let undo_ids = format!(
+        "version-ids: |\n      {}\n",
+        result.output("version-ids").replace(',', ", ")
+    );
     assert!(summary.contains(&undo_ids), "{summary}");
     for id in &ids[..2] {
         assert!(summary.contains(&id.to_string()), "{summary}");

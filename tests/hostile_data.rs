@@ -165,7 +165,18 @@ fn assert_undo_reads_back(result: &RunResult, rendered: &Rendered, package: &str
     assert_eq!(text("owner"), OWNER);
     assert_eq!(text("package-type"), kind);
     assert_eq!(text("packages"), package);
-    assert_eq!(text("version-ids"), result.output("version-ids"));
+    // At most 10 ids a line (`version-ids: |`), the same ids as the output.
+    let ids = |list: &str| -> Vec<String> {
+        list.split([',', '\n'])
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(ids(&text("version-ids")), ids(result.output("version-ids")));
+    assert!(text("version-ids")
+        .lines()
+        .all(|l| l.split(',').count() <= 10));
 }
 
 /// The log and the summary of a run hold no command, link, cell, HTML or secret from data.
@@ -220,7 +231,14 @@ fn hostile_versions_and_tags_stay_data_in_the_log_the_outputs_and_the_summary() 
         assert_eq!(result.output_count("deleted-count"), FORMS as u64);
         let rendered = assert_stays_data(&result);
         assert_undo_reads_back(&result, &rendered, package, kind);
-        let rows: usize = rendered.tables.iter().map(|t| t.rows.len() - 1).sum();
+        // The package table and the list of versions deleted (the folds of reasons and storage
+        // have tables of their own).
+        let rows: usize = rendered
+            .tables
+            .iter()
+            .filter(|t| ["active before", "id"].contains(&t.rows[0][1].as_str()))
+            .map(|t| t.rows.len() - 1)
+            .sum();
         assert_eq!(rows, 1 + FORMS, "a row per package and per version deleted");
     }
 }

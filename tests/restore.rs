@@ -87,15 +87,21 @@ fn assert_restored(result: &RunResult, expected: &[u64]) {
     assert!(
         result
             .summary
-            .contains("| kept (why) | restored | failed | deferred | active after |"),
+            .contains("| kept | restored | untagged | failed | deferred | active after |"),
         "{}",
         result.summary
     );
     if !expected.is_empty() {
-        let heading = if result.summary.contains("DRY RUN") {
-            format!("## {} versions would be restored", expected.len())
+        // The headline's first figure.
+        let noun = if expected.len() == 1 {
+            "version"
         } else {
-            format!("## {} versions restored", expected.len())
+            "versions"
+        };
+        let heading = if result.summary.contains("DRY RUN") {
+            format!("\n**{} {noun} would be restored** · ", expected.len())
+        } else {
+            format!("\n**{} {noun} restored** · ", expected.len())
         };
         assert!(
             result.summary.contains(&heading),
@@ -673,7 +679,7 @@ fn a_deleted_package_is_restored_first_then_filters_choose_among_its_deleted_ver
     assert!(
         result
             .summary
-            .contains("| `gone` | npm | 0 | 1 | 1 (1 not selected) | 3 | 0 | 0 | 3 |"),
+            .contains("| `gone` | 0 | 1 | 1 | 3 | 0 | 0 | 0 | 3 |"),
         "{}",
         result.summary
     );
@@ -720,7 +726,7 @@ fn assert_refusals_reported(result: &RunResult, reused: u64, expired: u64, fine:
     assert_eq!(entry(reused)["package"], "lib");
 
     let summary = &result.summary;
-    assert!(summary.contains("## Failures"), "{summary}");
+    assert!(summary.contains("> [!CAUTION]"), "{summary}");
     let row = |id: u64| {
         summary
             .lines()
@@ -846,7 +852,7 @@ fn refused_package_restores_are_reported_and_other_packages_go_on() {
         ] {
             let line = summary
                 .lines()
-                .find(|l| l.starts_with(&format!("- `{name}` (npm):")))
+                .find(|l| l.starts_with(&format!("> - `{name}` (npm) could not be worked on:")))
                 .unwrap_or_else(|| panic!("no failure line for {name}:\n{summary}"));
             assert!(
                 line.contains(&format!("{status} \"{message}\"")),

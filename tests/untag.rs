@@ -223,7 +223,7 @@ fn a_refused_push_leaves_everything_as_it_was_and_says_why() {
     assert!(message.contains("packages: write"), "{message}");
     assert!(message.contains("no tag was removed"), "{message}");
     assert_eq!(result.output_json("untagged"), json!([]));
-    assert!(result.summary.contains("## Failures"));
+    assert!(result.summary.contains("> [!CAUTION]"));
     assert!(!result.summary.contains("Tags removed"));
     assert!(result
         .annotations("error")

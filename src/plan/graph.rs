@@ -15,6 +15,30 @@ pub struct ManifestRefs {
     pub subject: Option<String>,
     /// An index or manifest list (a multi-platform image), not an image manifest.
     pub is_index: bool,
+    /// The blobs it names (an image's config and layers; none for an index), for the storage
+    /// figures, not the graph; `None` when unknown (an entry of an older manifest cache).
+    pub blobs: Option<Box<[Blob]>>,
+}
+
+/// A blob a manifest names: a key of its digest (stored blobs are told apart by digest within a
+/// package; 64 bits of a sha256 are as good as the whole here) and its size in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Blob {
+    pub key: u64,
+    pub size: u64,
+}
+
+impl Blob {
+    /// The blob of a descriptor: its digest and size.
+    pub fn new(digest: &str, size: u64) -> Blob {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        digest.hash(&mut hasher);
+        Blob {
+            key: hasher.finish(),
+            size,
+        }
+    }
 }
 
 /// How a version is needed by another.

@@ -5,7 +5,7 @@
 
 use super::Repository;
 use crate::github::client::{Client, FailureBudget};
-use crate::plan::graph::ManifestRefs;
+use crate::plan::graph::{Blob, ManifestRefs};
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use http::header::{ACCEPT, AUTHORIZATION};
@@ -180,6 +180,7 @@ fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs
     #[derive(serde::Deserialize)]
     struct Descriptor {
         digest: String,
+        size: Option<u64>,
     }
     #[derive(serde::Deserialize)]
     struct Manifest {
@@ -188,6 +189,10 @@ fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs
         #[serde(default)]
         manifests: Vec<Descriptor>,
         subject: Option<Descriptor>,
+        config: Option<Descriptor>,
+        /// An image's layers (`blobs` in the short-lived OCI artifact manifest).
+        #[serde(default, alias = "blobs")]
+        layers: Vec<Descriptor>,
     }
     let manifest: Manifest =
         serde_json::from_slice(body).context("the manifest is not valid JSON")?;
@@ -201,14 +206,26 @@ fn manifest_refs(body: &[u8], header_type: Option<&str>) -> Result<(ManifestRefs
             children: manifest.manifests.into_iter().map(|d| d.digest).collect(),
             subject: manifest.subject.map(|d| d.digest),
             is_index: true,
+            blobs: Some(Box::new([])),
         },
-        // Schema 1 names layers only (`fsLayers`): a leaf.
+        // Schema 1 names layers only (`fsLayers`, without sizes): a leaf whose storage is
+        // unknown.
         DOCKER_SCHEMA1 | DOCKER_SCHEMA1_SIGNED => ManifestRefs::default(),
-        OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => ManifestRefs {
-            children: Vec::new(),
-            subject: manifest.subject.map(|d| d.digest),
-            is_index: false,
-        },
+        OCI_MANIFEST | DOCKER_MANIFEST | OCI_ARTIFACT => {
+            // A blob without a size cannot be counted: the storage is then unknown.
+            let blobs = manifest
+                .config
+                .iter()
+                .chain(&manifest.layers)
+                .map(|d| Some(Blob::new(&d.digest, d.size?)))
+                .collect::<Option<Box<[Blob]>>>();
+            ManifestRefs {
+                children: Vec::new(),
+                subject: manifest.subject.map(|d| d.digest),
+                is_index: false,
+                blobs,
+            }
+        }
         other => bail!("unknown manifest media type {other:?}"),
     };
     Ok((refs, described))

@@ -17,6 +17,7 @@ mod auth;
 pub mod cache;
 mod manifest;
 pub mod push;
+pub mod storage;
 
 use auth::{authorize, challenge, Challenge};
 #[cfg(test)]

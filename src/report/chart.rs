@@ -1,5 +1,6 @@
-//! The picture of a package in the job summary: how many versions it had per month of creation
-//! before the run (bars) and after it (a line), as a Mermaid `xychart-beta` of at most 24 columns.
+//! The picture of a package in the job summary: its versions by month, quarter or year of
+//! creation before the run (bars) and after it (a line), as a Mermaid `xychart-beta` of at most
+//! 12 columns, whole-number ticks, and colours that read on GitHub's light and dark themes.
 
 use crate::model::Timestamp;
 use chrono::Datelike;
@@ -7,13 +8,21 @@ use std::borrow::Borrow;
 use std::fmt::Write as _;
 
 /// The most columns a chart has, however many versions and years there are.
-pub const MAX_COLUMNS: usize = 24;
+pub const MAX_COLUMNS: usize = 12;
 
-/// A Mermaid block charting the creation times `before` (bars) and `after` (a line), with this
-/// `title`; `None` when there is nothing to chart. Only numbers and dates are drawn: the chart
-/// holds no text from the API. The times are walked (twice), never collected: at 100,000
-/// versions a copy of them would be megabytes.
-pub fn versions_by_month<B, A>(title: &str, before: B, after: A) -> Option<String>
+/// The lowest top of the y-axis: Mermaid draws d3's ten ticks, whole numbers only from a
+/// top of 10 on (a top of 4 would tick every 0.5).
+const MIN_TOP: usize = 10;
+
+/// Bars (before) and line (after): GitHub's blue and orange, which read on white and on
+/// GitHub's dark background alike.
+const PALETTE: &str = "#4493f8, #f0883e";
+
+/// A Mermaid block charting the creation times `before` (bars) and `after` (a line) of the
+/// versions of `what` (such as "active versions"); `None` when there is nothing to chart. Only
+/// numbers and dates are drawn: the chart holds no text from the API. The times are walked
+/// (twice), never collected: at 100,000 versions a copy of them would be megabytes.
+pub fn versions_by_age<B, A>(what: &str, before: B, after: A) -> Option<String>
 where
     B: IntoIterator + Clone,
     B::Item: Borrow<Timestamp>,
@@ -46,7 +55,13 @@ where
     };
     let bars = count(&mut months_before());
     let line = count(&mut months_after());
-    let top = bars.iter().chain(&line).copied().max().unwrap_or(0).max(1);
+    let top = bars
+        .iter()
+        .chain(&line)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(MIN_TOP);
     let labels: Vec<String> = (0..columns)
         .map(|column| format!("\"{}\"", label(start + column as i64 * width, width)))
         .collect();
@@ -57,9 +72,18 @@ where
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut out = String::from("```mermaid\nxychart-beta\n");
-    let _ = writeln!(out, "    title \"{}\"", title.replace(['"', '\n'], ""));
-    let _ = writeln!(out, "    x-axis [{}]", labels.join(", "));
+    let unit = unit(width);
+    let mut out = String::from("```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n");
+    let _ = writeln!(
+        out,
+        "      plotColorPalette: \"{PALETTE}\"\n---\nxychart-beta"
+    );
+    let what = what.replace(['"', '\n'], "");
+    let _ = writeln!(
+        out,
+        "    title \"{what} per {unit} created: before (bars), after (line)\""
+    );
+    let _ = writeln!(out, "    x-axis \"{unit} created\" [{}]", labels.join(", "));
     let _ = writeln!(out, "    y-axis \"versions\" 0 --> {top}");
     let _ = writeln!(out, "    bar [{}]", numbers(&bars));
     let _ = writeln!(out, "    line [{}]", numbers(&line));
@@ -73,33 +97,41 @@ fn month_index(at: Timestamp) -> i64 {
     i64::from(date.year()) * 12 + i64::from(date.month0())
 }
 
-/// Months per column: 1, a quarter, half a year, a year, or whole years, the smallest that fits
-/// the span in [`MAX_COLUMNS`] columns aligned to the calendar.
+/// Months per column: 1, a quarter, a year, or whole years, the smallest that fits the span in
+/// [`MAX_COLUMNS`] columns aligned to the calendar.
 fn column_width(first: i64, last: i64) -> i64 {
     let fits = |width: i64| (last - (first - first.rem_euclid(width))) / width < MAX_COLUMNS as i64;
-    [1, 3, 6, 12]
+    let mut width = [1, 3, 12]
         .into_iter()
         .find(|&width| fits(width))
-        .unwrap_or_else(|| {
-            let years = last / 12 - first / 12 + 1;
-            let per_column = (years + MAX_COLUMNS as i64 - 1) / MAX_COLUMNS as i64;
-            let mut width = per_column * 12;
-            while !fits(width) {
-                width += 12;
-            }
-            width
-        })
+        .unwrap_or(24);
+    while !fits(width) {
+        width += 12;
+    }
+    width
+}
+
+/// What a column is: a month, a quarter, a year, or several years.
+fn unit(width: i64) -> &'static str {
+    match width {
+        1 => "month",
+        3 => "quarter",
+        12 => "year",
+        _ => "years",
+    }
 }
 
 /// The label of the column starting at `month` that is `width` months wide.
 fn label(month: i64, width: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (year, month0) = (month.div_euclid(12), month.rem_euclid(12));
     match width {
-        1 => format!("{year}-{:02}", month0 + 1),
+        1 => format!("{} {year}", MONTHS[month0 as usize]),
         3 => format!("{year} Q{}", month0 / 3 + 1),
-        6 => format!("{year} H{}", month0 / 6 + 1),
         12 => year.to_string(),
-        _ => format!("{year}-{}", (month + width - 1).div_euclid(12)),
+        _ => format!("{year}–{}", (month + width - 1).div_euclid(12)),
     }
 }
 
@@ -107,7 +139,7 @@ fn label(month: i64, width: i64) -> String {
 mod tests {
     use super::*;
 
-    /// Seconds since the epoch at the start of this day (UTC).
+    /// Seconds since the epoch at noon of this day (UTC).
     fn at(year: i32, month: u32, day: u32) -> Timestamp {
         chrono::NaiveDate::from_ymd_opt(year, month, day)
             .unwrap()
@@ -125,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn bars_count_before_and_the_line_after_per_month_with_empty_months_shown() {
+    fn months_named_whole_ticks_and_both_themes_colours() {
         let before = [
             at(2026, 1, 5),
             at(2026, 1, 20),
@@ -133,36 +165,41 @@ mod tests {
             at(2026, 3, 31),
         ];
         let after = [at(2026, 1, 20), at(2026, 3, 31)];
-        let chart = versions_by_month("Active versions", &before, &after).unwrap();
-        assert!(chart.starts_with("```mermaid\nxychart-beta\n"), "{chart}");
+        let chart = versions_by_age("active versions", &before, &after).unwrap();
+        assert!(chart.starts_with("```mermaid\n---\nconfig:\n"), "{chart}");
+        assert!(chart.contains(&format!("plotColorPalette: \"{PALETTE}\"")));
         assert!(chart.ends_with("```\n"));
-        assert_eq!(line(&chart, "title "), "\"Active versions\"");
+        assert_eq!(
+            line(&chart, "title "),
+            "\"active versions per month created: before (bars), after (line)\""
+        );
         assert_eq!(
             line(&chart, "x-axis "),
-            "[\"2026-01\", \"2026-02\", \"2026-03\"]"
+            "\"month created\" [\"Jan 2026\", \"Feb 2026\", \"Mar 2026\"]"
         );
-        assert_eq!(line(&chart, "y-axis "), "\"versions\" 0 --> 2");
+        assert_eq!(line(&chart, "y-axis "), "\"versions\" 0 --> 10");
         assert_eq!(line(&chart, "bar "), "[2, 0, 2]");
         assert_eq!(line(&chart, "line "), "[1, 0, 1]");
+        let many: Vec<Timestamp> = (0..37).map(|i| at(2026, 1, 1) + i).collect();
+        let chart = versions_by_age("t", &many, &many[..3]).unwrap();
+        assert_eq!(line(&chart, "y-axis "), "\"versions\" 0 --> 37");
     }
 
     #[test]
-    fn nothing_to_chart_without_versions_and_an_empty_after_is_a_line_of_zeros() {
-        assert_eq!(versions_by_month("t", &[], &[]), None);
-        let chart = versions_by_month("t", &[at(2025, 12, 31)], &[]).unwrap();
-        assert_eq!(line(&chart, "x-axis "), "[\"2025-12\"]");
+    fn nothing_to_chart_without_versions() {
+        assert_eq!(versions_by_age("t", &[], &[]), None);
+        let chart = versions_by_age("t", &[at(2025, 12, 31)], &[]).unwrap();
         assert_eq!(line(&chart, "bar "), "[1]");
         assert_eq!(line(&chart, "line "), "[0]");
-        assert_eq!(line(&chart, "y-axis "), "\"versions\" 0 --> 1");
     }
 
     #[test]
-    fn long_spans_use_quarters_halves_years_then_several_years_never_more_than_24_columns() {
+    fn long_spans_use_quarters_years_then_several_years_never_more_than_12_columns() {
         let span = |from: (i32, u32), to: (i32, u32)| {
             let chart =
-                versions_by_month("t", &[at(from.0, from.1, 1), at(to.0, to.1, 28)], &[]).unwrap();
+                versions_by_age("t", &[at(from.0, from.1, 1), at(to.0, to.1, 28)], &[]).unwrap();
             let axis = line(&chart, "x-axis ").to_string();
-            let columns = axis.matches('"').count() / 2;
+            let columns = axis.matches('"').count() / 2 - 1;
             assert!(columns <= MAX_COLUMNS, "{axis}");
             let bars: usize = line(&chart, "bar ")
                 .trim_matches(['[', ']'])
@@ -172,28 +209,28 @@ mod tests {
             assert_eq!(bars, 2, "every version counted once: {chart}");
             (columns, axis)
         };
-        let (columns, axis) = span((2024, 1), (2025, 12));
-        assert_eq!(columns, 24);
-        assert!(axis.starts_with("[\"2024-01\""), "{axis}");
+        let (columns, axis) = span((2025, 1), (2025, 12));
+        assert_eq!(columns, 12);
+        assert!(
+            axis.starts_with("\"month created\" [\"Jan 2025\""),
+            "{axis}"
+        );
         let (columns, axis) = span((2024, 2), (2026, 2));
         assert_eq!(columns, 9, "{axis}");
-        assert!(axis.starts_with("[\"2024 Q1\"") && axis.ends_with("\"2026 Q1\"]"));
-        let (_, axis) = span((2020, 5), (2027, 8));
-        assert!(axis.starts_with("[\"2020 H1\"") && axis.ends_with("\"2027 H2\"]"));
-        let (columns, axis) = span((2001, 1), (2024, 12));
-        assert_eq!(columns, 24);
-        assert!(axis.starts_with("[\"2001\"") && axis.ends_with("\"2024\"]"));
-        let (columns, axis) = span((1971, 3), (2026, 11));
-        assert!(columns <= MAX_COLUMNS, "{axis}");
-        assert!(axis.starts_with("[\"1971-1973\""), "{axis}");
+        assert!(
+            axis.contains("\"quarter created\" [\"2024 Q1\"") && axis.ends_with("\"2026 Q1\"]")
+        );
+        let (columns, axis) = span((2020, 5), (2027, 8));
+        assert_eq!(columns, 8, "{axis}");
+        assert!(axis.contains("\"year created\" [\"2020\"") && axis.ends_with("\"2027\"]"));
+        let (_, axis) = span((1971, 3), (2026, 11));
+        assert!(axis.contains("\"years created\" [\"1970–1974\""), "{axis}");
     }
 
     #[test]
     fn a_hundred_thousand_versions_make_a_chart_as_small_as_a_few() {
         let before: Vec<Timestamp> = (0..100_000).map(|i| at(2016, 1, 1) + i * 3_000).collect();
-        let chart = versions_by_month("t", &before, &before[..10]).unwrap();
+        let chart = versions_by_age("t", &before, &before[..10]).unwrap();
         assert!(chart.len() < 1_000, "{} bytes", chart.len());
-        let few = versions_by_month("t", &before[..3], &[]).unwrap();
-        assert!(few.len() < 300, "{few}");
     }
 }

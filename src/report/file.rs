@@ -36,6 +36,7 @@ impl Tally<'_> {
                 "deferred": self.count(Counted::Deferred),
                 "untagged": self.count(Counted::Untagged),
             },
+            "bytes_freed": self.bytes_freed(),
         })
         .to_string();
         // The header without its closing brace; the lists follow, an entry at a time.
@@ -86,6 +87,11 @@ impl Tally<'_> {
                 "package_type": package.package_type().as_str(),
                 "name": package.name,
                 "active_before": package.listing.active_before,
+                "storage": self.storage(package).map(|s| json!({
+                    "before": s.before,
+                    "after": s.after,
+                    "freed": s.freed,
+                })),
                 "problem": package.problem,
                 "warnings": package.warnings,
             });

@@ -8,6 +8,7 @@ mod file;
 mod log;
 mod outputs;
 mod publish;
+mod storage;
 mod summary;
 
 pub use publish::{publish, Destinations};

@@ -91,6 +91,8 @@ impl Tally<'_> {
         output(out, heredoc, "report-file", |w| {
             w.write_all(self.report_file.as_deref().unwrap_or("").as_bytes())
         })?;
+        let freed = self.bytes_freed();
+        output(out, heredoc, "bytes-freed", |w| write!(w, "{freed}"))?;
         Ok(cuts)
     }
 

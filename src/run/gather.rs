@@ -10,7 +10,9 @@ use crate::outcome::{BrokenImage, Package};
 use crate::plan::graph::Graph;
 use crate::plan::policy::Policy;
 use crate::plan::{self, Containers, Mode, PackagePlan, PlanInput};
+use crate::registry::storage::StoredBlobs;
 use crate::registry::{PackageManifests, Registry};
+use crate::runner::commands::first_of;
 use crate::settings::Settings;
 use anyhow::Result;
 
@@ -145,6 +147,8 @@ async fn plan(
     match manifests {
         Ok(manifests) => {
             let graph = Graph::build(&versions, &manifests.refs);
+            package.listing.storage =
+                StoredBlobs::of(&versions, &manifests.refs, &manifests.ghosts);
             note_ghosts_and_broken_images(package, &versions, manifests);
             let plan = planner.plan(Containers::Known(&graph), versions, &rule.policy);
             whole_package_checked(client, package, plan, &planner, Containers::Known(&graph)).await
@@ -186,8 +190,8 @@ fn note_ghosts_and_broken_images(
             "broken image in container package `{}`: index {} ({}) names platform manifests that are neither versions nor in the registry: {}",
             package.name,
             index.name,
-            if index.tags.is_empty() { "untagged".to_string() } else { index.tags.join(", ") },
-            missing.join(", ")
+            if index.tags.is_empty() { "untagged".to_string() } else { first_of(&index.tags) },
+            first_of(&missing)
         ));
         package.listing.broken_images.push(BrokenImage {
             id: index.id,

@@ -11,6 +11,7 @@ use crate::outcome::{Package, RunReport};
 use crate::plan::{self, Cost, DeferReason, Mode, PackagePlan};
 use crate::registry::cache as manifest_cache;
 use crate::registry::Registry;
+use crate::runner::commands::first_of;
 use crate::settings::Settings;
 use anyhow::Result;
 use futures::future::join_all;
@@ -214,8 +215,8 @@ fn unmatched_version_ids(settings: &Settings, packages: &[Package]) -> Vec<Strin
         if !missing.is_empty() && !unknown_package {
             warnings.push(format!(
                 "`version-ids` {} are not among the {state} versions of {}: nothing to do for them",
-                missing.join(", "),
-                rule.packages.join(", ")
+                first_of(&missing),
+                first_of(&rule.packages)
             ));
         }
     }

@@ -47,6 +47,55 @@ pub fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// The longest line the action writes to the log, in bytes: a longer one is cut, saying so.
+pub const MAX_LOG_LINE: usize = 4_096;
+
+/// The most items a line names before it counts the rest.
+pub const NAMED: usize = 20;
+
+/// `items` joined by `", "`: the first [`NAMED`], then "and N more", so that a line naming many
+/// digests, ids or tags stays readable and short.
+pub fn first_of<I>(items: I) -> String
+where
+    I: IntoIterator,
+    I::Item: std::fmt::Display,
+{
+    let mut out = String::new();
+    let mut more = 0usize;
+    for (i, item) in items.into_iter().enumerate() {
+        if i >= NAMED {
+            more += 1;
+            continue;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{item}");
+    }
+    if more > 0 {
+        let _ = write!(out, " and {more} more");
+    }
+    out
+}
+
+/// Escaped `text` cut to at most `room` bytes, never inside a `%XX` escape nor a character,
+/// saying how much was cut.
+fn fit(text: String, room: usize) -> String {
+    if text.len() <= room {
+        return text;
+    }
+    // " … (cut: <20 digits> bytes more)" fits in 40 bytes.
+    let mut end = room.saturating_sub(40);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let from = end.saturating_sub(2);
+    if let Some(percent) = text.as_bytes()[from..end].iter().rposition(|b| *b == b'%') {
+        end = from + percent;
+    }
+    format!("{} … (cut: {} bytes more)", &text[..end], text.len() - end)
+}
+
 /// A log being written: commands and lines, each ended by `\n`.
 #[derive(Default)]
 pub struct Log {
@@ -87,7 +136,7 @@ impl Log {
 
     /// A plain line built from API data: escaped as data, so it can start no command.
     pub fn line(&mut self, text: &str) {
-        let line = data(text);
+        let line = fit(data(text), MAX_LOG_LINE - 3);
         // The runner reads a line whose text starts with `::` after white space as a command.
         let start = line.len() - line.trim_start().len();
         self.text.push_str(&line[..start]);
@@ -116,11 +165,13 @@ impl Log {
     }
 
     fn command(&mut self, name: &str, title: Option<&str>, message: &str) {
+        let start = self.text.len();
         let _ = write!(self.text, "::{name}");
         if let Some(title) = title {
-            let _ = write!(self.text, " title={}", property(title));
+            let _ = write!(self.text, " title={}", fit(property(title), 200));
         }
-        let _ = writeln!(self.text, "::{}", data(message));
+        let room = MAX_LOG_LINE.saturating_sub(self.text.len() - start + 2);
+        let _ = writeln!(self.text, "::{}", fit(data(message), room));
     }
 
     pub fn into_text(self) -> String {

@@ -144,6 +144,7 @@ fn index_of(children: &[&str]) -> ManifestRefs {
         children: children.iter().map(|c| c.to_string()).collect(),
         subject: None,
         is_index: true,
+        blobs: None,
     }
 }
 
@@ -152,6 +153,7 @@ fn referrer_of(subject: &str) -> ManifestRefs {
         children: Vec::new(),
         subject: Some(subject.to_string()),
         is_index: false,
+        blobs: None,
     }
 }
 
@@ -1367,6 +1369,7 @@ fn a_cycle_of_unselected_versions_does_not_go() {
                 children: vec![a.clone()],
                 subject: Some(b.clone()),
                 is_index: true,
+                blobs: None,
             },
         ),
     ]);
@@ -1677,6 +1680,7 @@ fn build_package(raw: &[RawVersion], container: bool, id_shift: u64) -> Package 
                         children,
                         subject,
                         is_index,
+                        blobs: None,
                     },
                 );
             }

@@ -78,7 +78,15 @@ impl Tally<'_> {
             write!(out, "{comma}{}", entry.version.id)?;
         }
         out.write_all(b"],\"packages\":[")?;
-        for (i, package) in report.packages.iter().enumerate() {
+        self.write_packages(out)?;
+        let warnings = hidden::json(&json!(report.warnings));
+        write!(out, "],\"warnings\":{}}}", redact::clean(&warnings))?;
+        out.write_all(b"\n")
+    }
+
+    /// The packages: where each lives, what it held, its storage, its problem and warnings.
+    fn write_packages(&self, out: &mut impl Write) -> io::Result<()> {
+        for (i, package) in self.report.packages.iter().enumerate() {
             if i > 0 {
                 out.write_all(b",")?;
             }
@@ -98,9 +106,7 @@ impl Tally<'_> {
             let value = hidden::json(&value);
             out.write_all(redact::clean(&value).as_bytes())?;
         }
-        let warnings = hidden::json(&json!(report.warnings));
-        write!(out, "],\"warnings\":{}}}", redact::clean(&warnings))?;
-        out.write_all(b"\n")
+        Ok(())
     }
 
     /// One version of the report: as in the outputs, with its owner, the reason for its count and,

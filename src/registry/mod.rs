@@ -103,25 +103,21 @@ impl Registry {
 
     /// What the manifest cache file holds after this run: the bytes of every listed digest
     /// whose manifest is known and describes itself (ghosts are not kept: they may be pushed
-    /// again), by digest.
-    pub fn cache_entries(&self) -> Vec<(String, Box<[u8]>)> {
-        let listed = self.listed.lock().expect("registry lock");
-        let bytes = self.bytes.lock().expect("registry lock");
-        let mut entries: HashMap<&str, &[u8]> = HashMap::new();
-        for (digest, verified) in &self.cache {
-            if listed.contains(digest) {
-                entries.insert(digest, &verified.bytes);
-            }
-        }
-        for (digest, read) in bytes.iter() {
-            if listed.contains(digest) {
-                entries.insert(digest, read);
-            }
-        }
-        let mut entries: Vec<(String, Box<[u8]>)> = entries
+    /// again), by digest. Consumes the reader, so the bytes move into the file, not copied.
+    pub fn into_cache_entries(self) -> Vec<(String, Box<[u8]>)> {
+        let listed = self.listed.into_inner().expect("registry lock");
+        let mut entries: HashMap<String, Box<[u8]>> = self
+            .cache
             .into_iter()
-            .map(|(digest, bytes)| (digest.to_string(), bytes.into()))
+            .filter(|(digest, _)| listed.contains(digest))
+            .map(|(digest, verified)| (digest, verified.bytes))
             .collect();
+        for (digest, bytes) in self.bytes.into_inner().expect("registry lock") {
+            if listed.contains(&digest) {
+                entries.insert(digest, bytes);
+            }
+        }
+        let mut entries: Vec<(String, Box<[u8]>)> = entries.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries
     }

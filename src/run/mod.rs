@@ -81,7 +81,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             }
         }
     }
-    let manifests = save_registry(settings, &registry, &mut warnings);
+    let manifests = save_registry(settings, registry, &mut warnings);
     Ok(RunReport {
         mode: settings.mode,
         dry_run: settings.dry_run,
@@ -108,23 +108,22 @@ fn open_registry(settings: &Settings, warnings: &mut Vec<String>) -> Registry {
     }
 }
 
-/// Writes the `manifest-cache` file when it is set; the manifests read and found in the cache,
-/// when any were needed or the cache is set.
+/// Writes the `manifest-cache` file when it is set (the reader's last use); the manifests read
+/// and found in the cache, when any were needed or the cache is set.
 fn save_registry(
     settings: &Settings,
-    registry: &Registry,
+    registry: Registry,
     warnings: &mut Vec<String>,
 ) -> Option<(usize, usize)> {
+    let (read, from_cache) = registry.counts();
     if let Some(path) = &settings.manifest_cache {
-        if let Err(error) =
-            manifest_cache::save(path, &settings.workspace, &registry.cache_entries())
-        {
+        let entries = registry.into_cache_entries();
+        if let Err(error) = manifest_cache::save(path, &settings.workspace, &entries) {
             warnings.push(format!(
                 "manifest-cache: {error:#}; the next run reads every manifest again"
             ));
         }
     }
-    let (read, from_cache) = registry.counts();
     (read + from_cache > 0 || settings.manifest_cache.is_some()).then_some((read, from_cache))
 }
 

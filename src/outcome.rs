@@ -39,6 +39,9 @@ pub enum Outcome {
     Failed {
         status: Option<u16>,
         message: String,
+        /// The likely cause, when the step that failed knows it better than its status tells
+        /// (untag's registry steps); `None`: read from the status and message.
+        cause: Option<&'static str>,
     },
     /// Not sent: the package refused an earlier delete (GitHub's 404 on a version still there
     /// showed the token lacks delete rights). The message says so.
@@ -78,15 +81,21 @@ impl Outcome {
     /// The failure, when the request failed or was not sent.
     pub fn failure(&self) -> Option<Failure<'_>> {
         match self {
-            Outcome::Failed { status, message } => Some(Failure {
+            Outcome::Failed {
+                status,
+                message,
+                cause,
+            } => Some(Failure {
                 status: *status,
                 message,
                 not_sent: false,
+                known_cause: *cause,
             }),
             Outcome::NotSent { message } => Some(Failure {
                 status: None,
                 message,
                 not_sent: true,
+                known_cause: None,
             }),
             _ => None,
         }
@@ -100,11 +109,16 @@ pub struct Failure<'a> {
     pub message: &'a str,
     /// Not sent at all ([`Outcome::NotSent`]).
     pub not_sent: bool,
+    /// The cause the failed step named ([`Outcome::Failed`]'s `cause`).
+    pub known_cause: Option<&'static str>,
 }
 
 impl Failure<'_> {
     /// The likely cause, in plain words.
     pub fn cause(&self, mode: Mode) -> &'static str {
+        if let Some(cause) = self.known_cause {
+            return cause;
+        }
         if self.not_sent {
             return concat!(
                 "no further deletions were sent to this package once GitHub's 404 showed the token lacks delete rights. Fix: ",

@@ -133,6 +133,28 @@ fn untag_moves_the_tag_in_the_real_registry_and_leaves_the_other() {
     // In the registry: pr-7 names the throw-away manifest, v1.1.0 still the image.
     let moved = served_digest(open, "acme/app", "pr-7").expect("pr-7 still resolves");
     assert_ne!(moved, single.digest);
+    // The throw-away manifest the registry took is a valid OCI 1.1 artifact.
+    let throwaway = send(
+        open,
+        "GET",
+        &format!("/v2/acme/app/manifests/{moved}"),
+        &[("Accept", OCI_IMAGE)],
+        Duration::from_secs(10),
+    )
+    .expect("the throw-away manifest")
+    .json();
+    assert_eq!(
+        throwaway["artifactType"],
+        "application/vnd.package-retention.untagged.v1"
+    );
+    assert_eq!(
+        throwaway["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    assert_eq!(
+        throwaway["layers"],
+        serde_json::json!([throwaway["config"]])
+    );
     assert_eq!(
         served_digest(open, "acme/app", "v1.1.0").as_ref(),
         Some(&single.digest)
@@ -309,4 +331,39 @@ fn a_schema_1_image_is_a_leaf() {
         assert_eq!((kept, failed), (1, 0));
         assert!(warnings.is_empty(), "{warnings:?}");
     }
+}
+
+/// A token that may pull but not push: distribution refuses the push with 401 and
+/// `error="insufficient_scope"`; the cause named is the token's push rights, not its validity.
+#[test]
+#[ignore = "needs the distribution registry and skopeo: bash .ci/run interop"]
+fn a_push_refused_for_rights_names_the_push_rights() {
+    let interop = Interop::start();
+    let result = Run::new(&interop.fake)
+        .input("token", interop_support::READ_ONLY)
+        .input("packages", "app")
+        .input("tags", "pr-*")
+        .input("untag", "true")
+        .input("registry-url", &interop.guarded_url)
+        .run();
+    result.assert_code(1);
+    let failed = result.output_json("failed");
+    assert_eq!(failed[0]["status"], 401, "{failed}");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(message.contains("insufficient_scope"), "{message}");
+    assert!(
+        result.stdout.contains("packages: write"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        !result.stdout.contains("invalid or expired"),
+        "{}",
+        result.stdout
+    );
+    assert_eq!(
+        served_digest(&interop.open_url, "acme/app", "pr-7").as_ref(),
+        Some(&interop.app.single.digest),
+        "nothing moved"
+    );
 }

@@ -6,8 +6,8 @@ mod common;
 
 use common::{Run, RunResult, OWNER, TOKEN};
 use fake_github::{
-    days, digest, Config, FakeGithub, Manifest, Package, ScriptedFault, Token, World,
-    MSG_WRITE_DENIED,
+    days, digest, Config, FakeGithub, FaultAction, Manifest, Package, PushRefusal, RegistryAnswers,
+    ScriptedFault, Token, World, MSG_WRITE_DENIED,
 };
 use serde_json::json;
 
@@ -97,6 +97,21 @@ fn a_pr_tag_leaves_a_release_that_keeps_its_id_and_no_throw_away_version_stays()
     assert_eq!(throwaway.len(), 1);
     assert!(throwaway[0].is_deleted());
     assert_eq!(throwaway[0].tags, ["pr-12"]);
+    // A valid OCI 1.1 artifact: an artifactType, the empty config and the empty layer.
+    let Some(Manifest::Raw { media_type, body }) = &throwaway[0].manifest else {
+        panic!("the pushed manifest is kept: {:?}", throwaway[0].manifest);
+    };
+    assert_eq!(media_type, "application/vnd.oci.image.manifest.v1+json");
+    let pushed: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        pushed["artifactType"],
+        "application/vnd.package-retention.untagged.v1"
+    );
+    assert_eq!(
+        pushed["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    assert_eq!(pushed["layers"], json!([pushed["config"]]));
 
     assert_eq!(result.output_json_ids("deleted"), [preview]);
     assert_eq!(result.output_count("deleted-count"), 1);
@@ -202,8 +217,24 @@ fn two_tags_removed_from_one_version_cost_one_push_each_and_one_delete() {
 
 #[test]
 fn a_refused_push_leaves_everything_as_it_was_and_says_why() {
+    for refusal in [PushRefusal::Denied, PushRefusal::InsufficientScope] {
+        refused_push_says_why(refusal);
+    }
+}
+
+/// A push refused for rights, as ghcr.io refuses it (403 `DENIED`) or as the distribution
+/// registry does (401 with `insufficient_scope`): the cause is the token's push rights, never
+/// an invalid token.
+fn refused_push_says_why(refusal: PushRefusal) {
     let (world, release, _, _) = releases();
-    let fake = FakeGithub::start(world);
+    let config = Config {
+        registry: RegistryAnswers {
+            push_refusal: refusal,
+            ..RegistryAnswers::default()
+        },
+        ..Config::default()
+    };
+    let fake = FakeGithub::start_with(world, config);
     let before = package(&fake);
     let result = untag_run(&fake)
         .input("token", READ_ONLY)
@@ -217,18 +248,32 @@ fn a_refused_push_leaves_everything_as_it_was_and_says_why() {
     assert_eq!(result.output_count("failed-count"), 1);
     let failed = result.output_json("failed");
     assert_eq!(failed[0]["id"], release);
-    assert_eq!(failed[0]["status"], 403);
     let message = failed[0]["message"].as_str().unwrap();
-    assert!(message.contains(MSG_WRITE_DENIED), "{message}");
-    assert!(message.contains("packages: write"), "{message}");
+    match refusal {
+        PushRefusal::Denied => {
+            assert_eq!(failed[0]["status"], 403);
+            assert!(message.contains(MSG_WRITE_DENIED), "{message}");
+            assert!(result
+                .annotations("error")
+                .iter()
+                .any(|line| line.contains("write_package")));
+        }
+        PushRefusal::InsufficientScope => {
+            assert_eq!(failed[0]["status"], 401);
+            assert!(message.contains("insufficient_scope"), "{message}");
+        }
+    }
     assert!(message.contains("no tag was removed"), "{message}");
     assert_eq!(result.output_json("untagged"), json!([]));
     assert!(result.summary.contains("> [!CAUTION]"));
     assert!(!result.summary.contains("Tags removed"));
-    assert!(result
-        .annotations("error")
-        .iter()
-        .any(|line| line.contains("write_package")));
+    for said in [&result.stdout, &result.summary] {
+        assert!(
+            !said.contains("invalid or expired"),
+            "{refusal:?}: the token is valid, it may not push:\n{said}"
+        );
+        assert!(said.contains("packages: write"), "{refusal:?}:\n{said}");
+    }
 }
 
 #[test]
@@ -273,6 +318,11 @@ fn a_throw_away_version_that_cannot_be_deleted_is_reported_with_its_id() {
     assert_eq!(result.output_json_ids("untagged"), [release]);
     let failed = result.output_json("failed");
     assert_eq!(failed.as_array().unwrap().len(), 1);
+    assert_eq!(
+        result.output_count("failed-count"),
+        1,
+        "the count of its list"
+    );
     assert_eq!(failed[0]["id"], leftover.id);
     assert_eq!(failed[0]["name"], leftover.name);
     let message = failed[0]["message"].as_str().unwrap().to_lowercase();
@@ -430,4 +480,42 @@ fn max_deletions_counts_a_removal_as_one_deletion_oldest_first() {
     let app = package(&fake);
     assert!(!app.version(newest).unwrap().is_deleted());
     assert_eq!(app.version(release).unwrap().tags, ["v1"]);
+}
+
+/// A registry that does not allow the push (405, as a read-only mirror answers): the failure
+/// names the registry's message once, and one cause.
+#[test]
+fn a_push_the_registry_does_not_allow_names_its_message_and_one_cause() {
+    let (world, release, _, _) = releases();
+    let fake = FakeGithub::start_with(
+        world,
+        Config {
+            scripted: vec![ScriptedFault {
+                method: Some("PUT".to_owned()),
+                path_contains: "/manifests/".to_owned(),
+                nth: 0,
+                action: FaultAction::Respond {
+                    status: 405,
+                    headers: Vec::new(),
+                    body: r#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}"#
+                        .to_owned(),
+                },
+            }],
+            ..Config::default()
+        },
+    );
+    let result = untag_run(&fake).input("tags", "pr-12").run();
+    result.assert_code(1);
+    let failed = result.output_json("failed");
+    assert_eq!(failed[0]["id"], release);
+    assert_eq!(failed[0]["status"], 405);
+    let line = result
+        .annotations("error")
+        .into_iter()
+        .find(|line| line.contains("405"))
+        .unwrap_or_else(|| panic!("an error line for the 405:\n{}", result.stdout))
+        .to_owned();
+    assert_eq!(line.matches("UNSUPPORTED").count(), 1, "{line}");
+    assert!(!line.contains("GitHub's message"), "{line}");
+    assert_eq!(line.matches("message").count(), 1, "one cause: {line}");
 }

@@ -117,7 +117,7 @@ pub async fn authorize_for(
 }
 
 /// `Bearer realm="…",service="…",scope="…"` → its parameters.
-fn parse_challenge(challenge: &str) -> Option<HashMap<String, String>> {
+pub(super) fn parse_challenge(challenge: &str) -> Option<HashMap<String, String>> {
     let rest = challenge.trim().strip_prefix("Bearer ")?;
     let mut params = HashMap::new();
     let mut rest = rest.trim();

@@ -14,6 +14,9 @@ const OCI_MANIFEST: &str = super::manifest::OCI_MANIFEST;
 /// The OCI empty descriptor's media type and content (`{}`).
 const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG: &[u8] = b"{}";
+/// The `artifactType` of a throw-away manifest: what it is, since its config says nothing (the
+/// OCI image spec 1.1 requires one with the empty config).
+pub const THROWAWAY_ARTIFACT_TYPE: &str = "application/vnd.package-retention.untagged.v1";
 /// The annotation that names the version whose tags a throw-away manifest carries away.
 const UNTAGGED_FROM: &str = "io.github.package-retention.untagged-from";
 
@@ -26,19 +29,23 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     text
 }
 
-/// The minimal OCI image manifest pushed under the tags removed from the version `original`
-/// (a digest): the empty config, no layers, and an annotation naming `original`, so that each
-/// version's tags move to a throw-away version of their own.
+/// The minimal OCI 1.1 artifact manifest pushed under the tags removed from the version
+/// `original` (a digest), as the image spec guides an artifact without content: an
+/// `artifactType` of its own, the empty descriptor as config and as its one layer, and an
+/// annotation naming `original`, so that each version's tags move to a throw-away version of
+/// their own.
 pub fn throwaway_manifest(original: &str) -> Vec<u8> {
+    let empty = serde_json::json!({
+        "mediaType": OCI_EMPTY,
+        "digest": sha256_digest(EMPTY_CONFIG),
+        "size": EMPTY_CONFIG.len(),
+    });
     serde_json::json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "config": {
-            "mediaType": OCI_EMPTY,
-            "digest": sha256_digest(EMPTY_CONFIG),
-            "size": EMPTY_CONFIG.len(),
-        },
-        "layers": [],
+        "artifactType": THROWAWAY_ARTIFACT_TYPE,
+        "config": empty,
+        "layers": [empty],
         "annotations": { UNTAGGED_FROM: original },
     })
     .to_string()
@@ -60,15 +67,24 @@ impl PushFailure {
     pub fn invalid_tag(tag: &str) -> PushFailure {
         PushFailure {
             status: None,
-            message: format!("the tag {tag} was not pushed"),
+            message: format!(
+                "the tag {tag} was not pushed: it is not a tag the registry accepts, so it cannot be moved"
+            ),
             invalid_tag: true,
         }
     }
 
     fn answered(what: &str, answer: &Answer) -> PushFailure {
+        // A token without the push action: distribution says so only in its challenge.
+        let challenge_error = answer
+            .header("www-authenticate")
+            .and_then(super::auth::parse_challenge)
+            .and_then(|params| params.get("error").cloned())
+            .map(|error| format!(" (the registry's challenge: error=\"{error}\")"))
+            .unwrap_or_default();
         PushFailure {
             status: Some(answer.status.as_u16()),
-            message: format!("{what}: {}", registry_message(answer)),
+            message: format!("{what}: {}{challenge_error}", registry_message(answer)),
             invalid_tag: false,
         }
     }
@@ -307,7 +323,8 @@ mod tests {
         assert_eq!(manifest["mediaType"], OCI_MANIFEST);
         assert_eq!(manifest["config"]["mediaType"], OCI_EMPTY);
         assert_eq!(manifest["config"]["size"], 2);
-        assert_eq!(manifest["layers"], serde_json::json!([]));
+        assert_eq!(manifest["artifactType"], THROWAWAY_ARTIFACT_TYPE);
+        assert_eq!(manifest["layers"], serde_json::json!([manifest["config"]]));
         assert_eq!(manifest["annotations"][UNTAGGED_FROM], "sha256:aa");
     }
 

@@ -104,6 +104,7 @@ impl<'a> Entry<'a> {
             status: None,
             message: "",
             not_sent: false,
+            known_cause: None,
         })
     }
 }

@@ -56,7 +56,7 @@ impl Tally<'_> {
         let numbers = [
             ("deleted-count", count(deleted)),
             ("restored-count", count(restored)),
-            ("failed-count", self.count(Counted::Failed)),
+            ("failed-count", self.failed_count()),
             ("kept-count", self.count(Counted::Kept)),
             ("deferred-count", self.count(Counted::Deferred)),
         ];

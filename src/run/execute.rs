@@ -151,6 +151,7 @@ async fn run_job(client: &Client, job: &Job, refused: &RefCell<HashMap<usize, St
             return Outcome::Failed {
                 status: None,
                 message: format!("{error:#}"),
+                cause: None,
             }
         }
     };
@@ -188,6 +189,7 @@ async fn confirm_gone(client: &Client, path: &str, delete: &Answer) -> Outcome {
             return Outcome::Failed {
                 status: None,
                 message: format!("the delete answered 404 and the GET that checks whether it is gone failed ({error:#}): whether it is gone is unknown"),
+                cause: None,
             }
         }
     };
@@ -200,6 +202,7 @@ async fn confirm_gone(client: &Client, path: &str, delete: &Answer) -> Outcome {
             _ => Outcome::Failed {
                 status: Some(delete.status.as_u16()),
                 message: delete.message(),
+                cause: None,
             },
         },
         _ => Outcome::Failed {
@@ -209,6 +212,7 @@ async fn confirm_gone(client: &Client, path: &str, delete: &Answer) -> Outcome {
                 check.status.as_u16(),
                 check.message()
             ),
+            cause: None,
         },
     }
 }
@@ -229,5 +233,6 @@ fn judge(mode: Mode, answer: &Answer) -> Outcome {
     Outcome::Failed {
         status: Some(answer.status.as_u16()),
         message: answer.message(),
+        cause: None,
     }
 }

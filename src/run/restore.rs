@@ -58,6 +58,7 @@ async fn restore_package(client: &Client, package: &mut Package) -> Result<Vec<V
             Some(Outcome::Failed {
                 status: Some(status),
                 message: message.clone(),
+                cause: None,
             }),
         ));
         anyhow::bail!(

@@ -176,13 +176,15 @@ async fn remove_from(
 fn push_refused(failure: PushFailure, moved: &[String]) -> Outcome {
     let cause = match failure.status {
         _ if failure.invalid_tag => {
-            "it is not a tag the registry accepts (letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`), so it cannot be moved; it was most likely not pushed through the registry"
+            "it was most likely not pushed through the registry (a tag it accepts is letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`)"
         }
+        // ghcr.io refuses with 403 DENIED, the distribution registry with 401 and
+        // `error="insufficient_scope"` in its challenge: a valid token without push rights.
         Some(401 | 403) => {
             "the token may not push to the package: give the workflow `packages: write` (and the repository Write or Admin access in the package's \"Manage Actions access\"), or use a classic PAT with write:packages"
         }
         None => "the registry could not be reached after retries",
-        Some(_) => "see the registry's message",
+        Some(_) => "the registry refused the push; its message says why",
     };
     let moved = if moved.is_empty() {
         "no tag was removed".to_string()
@@ -191,7 +193,8 @@ fn push_refused(failure: PushFailure, moved: &[String]) -> Outcome {
     };
     Outcome::Failed {
         status: failure.status,
-        message: format!("{}; {moved}. Likely cause: {cause}", failure.message),
+        message: format!("{}; {moved}", failure.message),
+        cause: Some(cause),
     }
 }
 

@@ -89,15 +89,8 @@ impl Tally<'_> {
         causes
     }
 
-    /// The likely cause of a failed version, and its fix.
+    /// The likely cause of a failed version, and its fix (an `untag` step names its own).
     pub(super) fn cause_of(&self, entry: &Entry) -> &'static str {
-        // An untag failure's message already names its cause.
-        if entry
-            .decision
-            .is_some_and(|d| d.verdict.untag_tags().is_some())
-        {
-            return "`untag` could not remove the tags (the failed list gives the registry's or GitHub's message)";
-        }
         entry.failure().cause(self.report.mode)
     }
 }

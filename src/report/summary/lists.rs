@@ -434,7 +434,9 @@ fn package_restore(package: &Package, outcome: Option<&Outcome>) -> String {
             "was restored; {} versions came back with it",
             package.listing.restored_with_package.len()
         ),
-        Some(Outcome::Failed { status, message }) => format!(
+        Some(Outcome::Failed {
+            status, message, ..
+        }) => format!(
             "could not be restored: {} {}",
             status.map(|s| s.to_string()).unwrap_or_default(),
             markdown::text(message)

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo bench --bench scale              # every scenario
-//! cargo bench --bench scale -- delete    # one: list, delete, faults, memory, images (or a-e)
+//! cargo bench --bench scale -- delete    # one: list, delete, faults, memory, images, references (or a-f)
 //! ```
 //!
 //! Each scenario prints a table: requests by method, wall time, deletions per minute, the fake's
@@ -34,12 +34,13 @@ fn main() {
         .skip(1)
         .filter(|arg| !arg.starts_with("--"))
         .collect();
-    let scenarios: [Scenario; 5] = [
+    let scenarios: [Scenario; 6] = [
         ("a", "list", list),
         ("b", "delete", delete),
         ("c", "faults", faults),
         ("d", "memory", memory),
         ("e", "images", images),
+        ("f", "references", references),
     ];
     let unknown: Vec<&String> = wanted
         .iter()
@@ -47,7 +48,7 @@ fn main() {
         .collect();
     if !unknown.is_empty() {
         eprintln!(
-            "unknown scenario {unknown:?}: choose among list, delete, faults, memory, images (a-e)"
+            "unknown scenario {unknown:?}: choose among list, delete, faults, memory, images, references (a-f)"
         );
         std::process::exit(2);
     }
@@ -955,5 +956,89 @@ fn images(checks: &mut Checks) {
             println!("{}", measured.tail());
         }
     }
+    let _ = std::fs::remove_dir_all(&workspace);
+}
+
+/// `keep-referenced-in` over 10,000 Kubernetes files (100 folders, about 8 KB each, 40 image
+/// references each): a dry run of a package of 200 tagged images, of which the files reference
+/// the first 100, once without the input and once with it; the difference is the scan.
+fn references(checks: &mut Checks) {
+    const FILES: usize = 10_000;
+    const VERSIONS: u64 = 200;
+    let mut world = World::new().org(OWNER).user("bench").token(TOKEN, "bench");
+    let app = world.add_package(OWNER, "container", "app");
+    let ids: Vec<u64> = (0..VERSIONS)
+        .map(|n| {
+            let tag = format!("v1.0.{n}");
+            app.add_version(&digest(n), &[&tag], days(200) - Duration::from_secs(60 * n))
+                .id
+        })
+        .collect();
+    let fake = FakeGithub::start(world);
+    let host = fake.url().trim_start_matches("http://").to_owned();
+    let workspace = temp_dir();
+    let mut bytes = 0;
+    for i in 0..FILES {
+        let folder = workspace.join(format!("deploy/team{}", i % 100));
+        std::fs::create_dir_all(&folder).expect("a folder");
+        let mut text = format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc-{i}\nspec:\n  template:\n    spec:\n      containers:\n");
+        for c in 0..40 {
+            let image = if c == 0 {
+                format!("{host}/acme/app:v1.0.{}", i % 100)
+            } else {
+                format!("{host}/acme/service-{c}:v1.{}.{c}", i % 50)
+            };
+            text.push_str(&format!("        - name: c{c}\n          image: {image}\n          env:\n            - name: LOG_LEVEL\n              value: info\n"));
+        }
+        bytes += text.len();
+        std::fs::write(folder.join(format!("svc-{i}.yaml")), text).expect("a file");
+    }
+    let workspace_text = workspace.to_string_lossy().into_owned();
+    let env = [("GITHUB_WORKSPACE", workspace_text.as_str())];
+    let base = [("packages", "app"), ("tags", "v*"), ("dry-run", "true")];
+    let without = run(&fake, &base, &env);
+    let mut with_input = base.to_vec();
+    with_input.push(("keep-referenced-in", "deploy/**/*.yaml"));
+    let with = run(&fake, &with_input, &env);
+    let mut table = Table::new(
+        &format!("(f) keep-referenced-in: {FILES} files ({:.1} MB, {} references), dry run of 200 images", bytes as f64 / 1e6, FILES * 40),
+        "f",
+    );
+    let rss = |m: &Measured| {
+        m.peak_rss_kb.map_or("unknown".to_owned(), |kb| {
+            format!("{:.1} MB", kb as f64 / 1024.0)
+        })
+    };
+    table.row(
+        "wall time without the input",
+        format!("{:.2} s", without.wall.as_secs_f64()),
+    );
+    table.row(
+        "wall time with it",
+        format!("{:.2} s", with.wall.as_secs_f64()),
+    );
+    table.row("peak RSS (VmHWM) without the input", rss(&without));
+    table.row("peak RSS (VmHWM) with it", rss(&with));
+    table.check(
+        checks,
+        "exit codes",
+        without.code == 0 && with.code == 0,
+        format!("{} and {}", without.code, with.code),
+    );
+    let expected: Vec<u64> = ids[100..].to_vec();
+    let planned = with.deleted_ids();
+    table.check(
+        checks,
+        "the plan: exactly the 100 images no file references",
+        planned == expected,
+        format!("{} planned, {} expected", planned.len(), expected.len()),
+    );
+    table.check(
+        checks,
+        "nothing written",
+        fake.writes() == 0,
+        format!("{} writes", fake.writes()),
+    );
+    table.print();
     let _ = std::fs::remove_dir_all(&workspace);
 }

@@ -14,6 +14,7 @@
 use crate::github::client::Counters;
 use crate::github::routes::Namespace;
 use crate::model::{PackageType, Version};
+use crate::plan::protections::Protections;
 use crate::plan::{Mode, PackagePlan};
 use crate::registry::storage::StoredBlobs;
 use crate::settings::{Rule, Settings};
@@ -174,6 +175,8 @@ pub struct Package {
     pub namespace: Namespace,
     pub name: String,
     pub listing: Listing,
+    /// What the repository protects in it (open pull requests, live branches, references).
+    pub protections: Protections,
     /// `None` when the package could not be planned (not found, listing failed…).
     pub plan: Option<PackagePlan>,
     pub results: Results,
@@ -227,6 +230,7 @@ impl Package {
             namespace,
             name,
             listing: Listing::default(),
+            protections: Protections::default(),
             plan: None,
             results: Results::default(),
             problem: None,

@@ -303,7 +303,7 @@ pub async fn version_count(
 
 /// How a listing answered: every item of every page, or the first page's refusal (a missing
 /// package or namespace, a token that may not list). Anything in between is an error.
-enum Pages<T> {
+pub(super) enum Pages<T> {
     Complete(Vec<T>),
     Refused(Answer),
 }
@@ -316,7 +316,7 @@ const MAX_PAGES: usize = 10_000;
 /// last page, else page after page. The view is complete or it is an error: every page answers
 /// 200, each page but the last holds a full 100 items and the last at least one, and a full
 /// page without a `next` link is followed by asking for the next page, which must be empty.
-async fn fetch_pages<T>(
+pub(super) async fn fetch_pages<T>(
     client: &Client,
     path: &str,
     read: impl Fn(&Answer) -> Result<Vec<T>>,
@@ -337,7 +337,8 @@ async fn fetch_pages<T>(
 
 /// The `page` of a listing at `path`.
 fn page_path(path: &str, page: usize) -> String {
-    format!("{path}&per_page={PER_PAGE}&page={page}")
+    let separator = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{separator}per_page={PER_PAGE}&page={page}")
 }
 
 /// A page after the first that did not answer 200.

@@ -6,11 +6,13 @@
 use crate::model::{PackageType, Timestamp, Version};
 use graph::Graph;
 use policy::{Policy, ReleaseLine};
+use protections::Protections;
 use std::collections::HashMap;
 
 mod cuts;
 pub mod graph;
 pub mod policy;
+pub mod protections;
 pub mod ranges;
 mod verdict;
 
@@ -52,6 +54,8 @@ pub struct PlanInput<'a> {
     /// The candidates: active versions in delete mode, deleted versions in restore mode.
     pub versions: Vec<Version>,
     pub policy: &'a Policy,
+    /// What the repository protects (`keep-open-pull-requests` and its kin), like `exclude-*`.
+    pub protections: &'a Protections,
     pub now: Timestamp,
     pub containers: Containers<'a>,
 }
@@ -117,10 +121,11 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
         package_type,
         versions,
         policy,
+        protections,
         now,
         containers,
     } = input;
-    let mut base = select(&versions, policy, package_type, mode, now);
+    let mut base = select(&versions, policy, protections, package_type, mode, now);
     let selected: Vec<bool> = base.iter().map(Verdict::is_change).collect();
     if policy.keep_latest > 0 {
         keep_latest(&versions, policy, package_type, &mut base);
@@ -172,11 +177,12 @@ pub fn plan_package(input: PlanInput<'_>) -> PackagePlan {
     }
 }
 
-/// The filters and exclusions: every version acted on (selected), kept, or, with `untag`,
-/// losing some of its tags.
+/// The repository's protections, the filters and exclusions: every version acted on
+/// (selected), kept, or, with `untag`, losing some of its tags.
 fn select(
     versions: &[Version],
     policy: &Policy,
+    protections: &Protections,
     package_type: PackageType,
     mode: Mode,
     now: Timestamp,
@@ -185,6 +191,10 @@ fn select(
     versions
         .iter()
         .map(|version| {
+            // The repository's protections hold whole: a protected version loses no tag.
+            if let Some(protection) = protections.of(version) {
+                return Verdict::Keep(KeepReason::Protected(Box::new(protection.clone())));
+            }
             let partly = untag.then(|| untag_verdict(version, policy, package_type, now));
             if let Some(Some(verdict)) = partly {
                 return verdict;

@@ -3,6 +3,7 @@
 
 use super::graph::Relation;
 use super::policy::{Exclusion, Filter, ReleaseLine};
+use super::protections::Protection;
 use super::{short_name, Mode};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub enum ActReason {
 pub enum KeepReason {
     NotSelected(Filter),
     Excluded(Box<Exclusion>),
+    /// The repository needs it: an open pull request, a live branch, a file that references it.
+    Protected(Box<Protection>),
     KeepLatest(usize),
     /// `keep-latest` counted within a group (`keep-latest-per` `major` or `minor`).
     KeepLatestOf(usize, ReleaseLine),
@@ -108,6 +111,7 @@ impl KeepReason {
                 "excluded: {} `{}` matches {}",
                 exclusion.input, exclusion.pattern, exclusion.matched
             ),
+            KeepReason::Protected(protection) => protection.reason.clone(),
             KeepReason::KeepLatest(n) => format!("one of the {n} most recent (keep-latest)"),
             KeepReason::KeepLatestOf(n, line) => format!(
                 "one of the {n} most recent of {line} (keep-latest-per {})",
@@ -140,6 +144,7 @@ impl KeepReason {
         match self {
             KeepReason::NotSelected(_) => "not selected",
             KeepReason::Excluded(_) => "excluded",
+            KeepReason::Protected(protection) => protection.input,
             KeepReason::KeepLatest(_) | KeepReason::KeepLatestOf(..) => "keep-latest",
             KeepReason::MinVersionsToKeep(_) => "min-versions-to-keep",
             KeepReason::NeededBy { .. } => "needed by a kept version",

@@ -1,6 +1,6 @@
 //! Telling what happened: the tally of the run's outcome (`crate::outcome`), every version in
 //! the count its verdict and outcome put it in, shared by the step outputs (`outputs.rs`), the
-//! report file (`file.rs`), the log (`log.rs`) and the job summary (`summary.rs`), all
+//! report file (`file.rs`), the log (`log.rs`) and the job summary (`summary/`), all
 //! published where the runner reads them by `publish.rs`.
 
 mod chart;

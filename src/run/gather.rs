@@ -9,6 +9,7 @@ use crate::model::{self, PackageType, Timestamp, Version};
 use crate::outcome::{BrokenImage, Package};
 use crate::plan::graph::Graph;
 use crate::plan::policy::Policy;
+use crate::plan::protections::Protections;
 use crate::plan::{self, Containers, Mode, PackagePlan, PlanInput};
 use crate::registry::storage::StoredBlobs;
 use crate::registry::{PackageManifests, Registry};
@@ -16,13 +17,17 @@ use crate::runner::commands::first_of;
 use crate::settings::Settings;
 use anyhow::Result;
 
-/// Lists and plans one package; what goes wrong becomes its problem.
+/// Lists and plans one package; what goes wrong becomes its problem. A package that has a
+/// problem already (its protections could not be read) is not planned: nothing in it changes.
 pub async fn gather(
     client: &Client,
     registry: &Registry,
     settings: &Settings,
     package: &mut Package,
 ) {
+    if package.problem.is_some() {
+        return;
+    }
     if let Err(error) = gather_into(client, registry, settings, package).await {
         package.problem = Some(format!("{error:#}"));
     }
@@ -75,10 +80,12 @@ async fn active_candidates(client: &Client, package: &mut Package) -> Result<Opt
     }
 }
 
-/// Plans a package of one mode and type at one moment, with what is known of its containers.
+/// Plans a package of one mode and type at one moment, with what the repository protects in
+/// it and what is known of its containers.
 struct Planner {
     mode: Mode,
     package_type: PackageType,
+    protections: Protections,
     now: Timestamp,
 }
 
@@ -94,6 +101,7 @@ impl Planner {
             package_type: self.package_type,
             versions,
             policy,
+            protections: &self.protections,
             now: self.now,
             containers,
         })
@@ -114,8 +122,10 @@ async fn plan(
     let planner = Planner {
         mode: settings.mode,
         package_type: kind,
+        protections: package.protections.clone(),
         now: model::now(),
     };
+    warn_unmatched_references(package, &candidates);
     if kind == PackageType::Container && settings.mode == Mode::Restore {
         // Deleted versions' manifests are not served: their tags, and what the manifest cache
         // knows, tell what comes back with them (the real run reads each restored manifest).
@@ -168,6 +178,25 @@ async fn plan(
             )
         }
     }
+}
+
+/// A reference in a workspace file to a tag or digest the package does not have: a deployment
+/// may point at nothing.
+fn warn_unmatched_references(package: &mut Package, candidates: &[Version]) {
+    let unmatched = package
+        .protections
+        .unmatched("keep-referenced-in", candidates);
+    let warnings: Vec<String> = unmatched
+        .into_iter()
+        .map(|(what, protection)| {
+            let place = protection.reason.trim_start_matches("referenced in ");
+            format!(
+                "{place} references {what} of container package `{}`, which has no such version (keep-referenced-in): a deployment may point at nothing",
+                package.name
+            )
+        })
+        .collect();
+    package.warnings.extend(warnings);
 }
 
 /// The registry's ghosts (listed versions without a manifest) and broken images (indexes

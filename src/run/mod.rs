@@ -1,5 +1,6 @@
 //! The only place that sequences I/O: one run from validated settings to its outcome. Its
-//! stages, in order: choose the packages (`select`), list and plan each (`gather`), apply the
+//! stages, in order: choose the packages (`select`), read what the repository protects in them
+//! (`protect`), list and plan each (`gather`), apply the
 //! run-level cuts (`max-deletions`, the rate-limit budget), then, unless it is a dry run, carry
 //! out the requests (`execute`), `untag`'s removals and restore mode's follow-ups (`restore`).
 //! Every stage reads and writes the one record per package (`outcome::Package`). Also the
@@ -21,6 +22,7 @@ use std::sync::Arc;
 pub mod execute;
 mod gather;
 mod offline;
+mod protect;
 mod restore;
 mod select;
 pub mod untag;
@@ -55,6 +57,7 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
     let mut notes = Vec::new();
 
     let mut packages = select::packages(&client, settings, &mut warnings, &mut notes).await?;
+    protect::protect(&client, &mut packages, &mut warnings).await;
     let registry = open_registry(settings, &mut warnings);
     join_all(
         packages

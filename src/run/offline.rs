@@ -6,6 +6,7 @@ use crate::github::client::Counters;
 use crate::github::routes::Namespace;
 use crate::model::{self, LinkPrefixes, PackageType, RestVersion, Version};
 use crate::outcome::{Package, RunReport};
+use crate::plan::protections::Protections;
 use crate::plan::{self, Containers, Cost, DeferReason, Mode, PlanInput};
 use crate::settings::Settings;
 use anyhow::{Context, Result};
@@ -58,6 +59,7 @@ pub fn plan_offline(settings: &Settings) -> Result<RunReport> {
         package_type: rule.package_type,
         versions: candidates,
         policy: &rule.policy,
+        protections: &Protections::default(),
         now: model::now(),
         containers,
     });

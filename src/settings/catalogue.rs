@@ -236,6 +236,24 @@ pub const INPUTS: &[Input] = &[
         Kind::Path,
         "containers: a file that keeps manifests' references between runs",
     ),
+    rule(
+        "keep-open-pull-requests",
+        "",
+        Kind::Text,
+        "containers: keep the tag this template (pr-{number}, or true) gives each open pull request",
+    ),
+    rule(
+        "keep-live-branches",
+        "",
+        Kind::Text,
+        "containers: keep the tag this template ({branch}, or true) gives each branch",
+    ),
+    rule(
+        "keep-referenced-in",
+        "",
+        Kind::List,
+        "containers: keep the images that these workspace files (globs) reference",
+    ),
 ];
 
 /// The input of that name.

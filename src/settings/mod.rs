@@ -16,8 +16,12 @@ use std::sync::Arc;
 pub mod catalogue;
 mod config;
 mod raw;
+mod references;
+pub mod repository_aware;
 mod rule;
+pub mod template;
 pub mod values;
+mod workspace_files;
 
 use catalogue::{Scope, INPUTS};
 pub use config::read_config_file;
@@ -64,6 +68,8 @@ pub struct Rule {
     pub repositories: Vec<glob::Pattern>,
     pub registry_url: String,
     pub policy: Policy,
+    /// `keep-open-pull-requests`, `keep-live-branches`, `keep-referenced-in`.
+    pub repository_aware: repository_aware::RepositoryAware,
 }
 
 /// Everything a run needs to know, validated.
@@ -217,8 +223,16 @@ impl RawInputs {
             ));
         }
 
-        let rules = self.rules(mode, offline, &read_file)?;
+        let mut rules = self.rules(mode, offline, &read_file)?;
         let workspace = self.workspace.clone().unwrap_or_else(|| PathBuf::from("."));
+        let in_config = !self.value("config").trim().is_empty();
+        repository_aware::complete(&mut rules, self.repository.as_deref(), &workspace, |i| {
+            if in_config {
+                format!("config rules[{i}]: ")
+            } else {
+                String::new()
+            }
+        })?;
         let inside = |name: &str| -> Result<Option<(PathBuf, PathBuf)>, InputError> {
             let text = self.value(name);
             let Some(relative) = workspace_path(name, &text)? else {

@@ -14,6 +14,8 @@ pub struct RawInputs {
     pub(super) versions_file: Option<PathBuf>,
     /// `GITHUB_WORKSPACE`: where workspace-relative paths start (else the current directory).
     pub(super) workspace: Option<PathBuf>,
+    /// `GITHUB_REPOSITORY`: the workflow's repository (`owner/name`).
+    pub(super) repository: Option<String>,
 }
 
 /// What the command line asks for.
@@ -32,6 +34,7 @@ impl RawInputs {
             workspace: env("GITHUB_WORKSPACE")
                 .filter(|w| !w.trim().is_empty())
                 .map(PathBuf::from),
+            repository: env("GITHUB_REPOSITORY"),
             ..RawInputs::default()
         };
         if args.is_empty() {

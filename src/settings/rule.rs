@@ -4,6 +4,7 @@
 //! `config rules[i]: ` before it for a config rule) and its value.
 
 use super::catalogue::{self, Kind};
+use super::repository_aware::{self, RepositoryAware};
 use super::{values, InputError, OwnerType, Rule};
 use crate::model::PackageType;
 use crate::plan::policy::{KeepLatestPer, Policy, Prerelease, TagSelection};
@@ -98,6 +99,13 @@ pub fn parse_rule(
     rule.policy = policy;
     check_tags(&values, &rule.policy, rule.package_type)?;
     check_mode(&values, &rule.policy, rule.package_type, mode)?;
+    rule.repository_aware = repository_aware::read(
+        &values,
+        rule.package_type,
+        &rule.repositories,
+        mode,
+        offline,
+    )?;
     Ok(rule)
 }
 
@@ -135,6 +143,7 @@ fn read_place(values: &Values, offline: bool) -> Result<Rule, InputError> {
         repositories,
         registry_url: String::new(),
         policy: Policy::default(),
+        repository_aware: RepositoryAware::default(),
     })
 }
 

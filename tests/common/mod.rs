@@ -46,7 +46,7 @@ pub const OWNER: &str = "acme";
 
 /// Every input of `action.yml` with the value the runner gives when a workflow sets none
 /// (`token`, `owner` and `registry-url` are set by [`Run::new`]).
-pub const INPUT_DEFAULTS: [(&str, &str); 29] = [
+pub const INPUT_DEFAULTS: [(&str, &str); 32] = [
     ("token", ""),
     ("owner", ""),
     ("owner-type", "auto"),
@@ -76,6 +76,9 @@ pub const INPUT_DEFAULTS: [(&str, &str); 29] = [
     ("untag", "false"),
     ("repository", ""),
     ("manifest-cache", ""),
+    ("keep-open-pull-requests", ""),
+    ("keep-live-branches", ""),
+    ("keep-referenced-in", ""),
 ];
 
 /// How long a run may take before the harness kills it and fails the test.

@@ -8,6 +8,7 @@ use crate::plan::graph::Relation;
 use crate::plan::policy::{
     Exclusion, Filter, KeepLatestPer, Prerelease, ReleaseLine, TagSelection,
 };
+use crate::plan::protections::Protections;
 use crate::plan::ranges::SemverRange;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,6 +62,7 @@ fn plan_with(
         package_type,
         versions,
         policy,
+        protections: &Protections::default(),
         now: NOW,
         containers,
     })
@@ -2178,6 +2180,7 @@ fn min_versions_to_keep_counts_images_not_their_platform_manifests() {
     ));
 }
 
+mod protections;
 mod untag;
 // ---------------------------------------------------------------------------------------------
 // Image-aware restore

@@ -39,6 +39,7 @@ impl Tally<'_> {
             self.notes(),
             self.broken_images(),
             self.tags_removed(room / 4),
+            self.protected_list(room / 4),
             self.leftovers_list(),
             self.warnings_list(),
         ];

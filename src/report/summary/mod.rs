@@ -1,12 +1,14 @@
 //! The job summary (`GITHUB_STEP_SUMMARY`), most important first, one file per section:
 //! the title and headline (`headline.rs`), failures (`failures.rs`), the package table
-//! (`table.rs`), the version lists (`lists.rs`), the charts (`charts.rs`), the Undo block
+//! (`table.rs`), the version lists (`lists.rs`, with the versions the repository kept in
+//! `protected.rs`), the charts (`charts.rs`), the Undo block
 //! (`undo.rs`). API text goes through `runner::markdown`. Never over [`LIMIT`] bytes.
 
 mod charts;
 mod failures;
 mod headline;
 mod lists;
+mod protected;
 mod table;
 mod undo;
 

@@ -810,3 +810,57 @@ fn a_glob_leading_out_of_the_workspace_is_bad_input() {
         assert_bad_input(&result, &fake, "keep-referenced-in", glob);
     }
 }
+
+// Hostile names ----------------------------------------------------------------------------
+
+#[test]
+fn hostile_branch_and_file_names_stay_text_in_the_summary_and_the_log() {
+    let mut world = world();
+    let evil = "x/|<img src=y>`%0A::warning::z";
+    world.repository_mut(OWNER, "app").unwrap().add_branch(evil);
+    let app = world.add_package(OWNER, "container", "app");
+    app.add_version(&digest(1), &["v1"], days(9));
+    let branch = app
+        .add_version(&digest(2), &["x-img-src-y-0A-warning-z"], days(2))
+        .id;
+    let referenced = app.add_version(&digest(3), &["v0"], days(8)).id;
+    let gone = app.add_version(&digest(4), &["old"], days(8)).id;
+    let fake = FakeGithub::start(world);
+    let host = host(&fake);
+    let workspace = workspace();
+    let file = "deploy/a|b<i>%0A::error::c.yaml";
+    write(&workspace, file, &format!("image: {host}/acme/app:v0\n"));
+
+    let result = run_in(&fake, &workspace)
+        .input("packages", "app")
+        .input("tags", "x-*, v0, old")
+        .input("keep-live-branches", "true")
+        .input("keep-referenced-in", "deploy/*.yaml")
+        .run();
+
+    result.assert_success();
+    assert_eq!(deleted_ids(&fake, "app"), vec![gone]);
+    assert!(!deleted_ids(&fake, "app").contains(&branch));
+    assert!(!deleted_ids(&fake, "app").contains(&referenced));
+    assert!(
+        !result.summary.contains("<img src=y>"),
+        "{}",
+        result.summary
+    );
+    assert!(!result.summary.contains("<i>"), "{}", result.summary);
+    let kept_section = result
+        .summary
+        .split_once("kept for the repository")
+        .expect("the section")
+        .1;
+    for row in kept_section.lines().filter(|l| l.starts_with("| `app`")) {
+        // Four cells, whatever the names hold.
+        assert_eq!(row.matches(" | ").count(), 3, "{row}");
+    }
+    assert!(result.annotations("error").is_empty(), "{}", result.logs());
+    assert!(
+        result.annotations("warning").is_empty(),
+        "{}",
+        result.logs()
+    );
+}

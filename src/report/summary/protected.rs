@@ -1,4 +1,4 @@
-//! The versions the repository kept (an open pull request, a live branch, a file that
+//! The list of the versions the repository kept (an open pull request, a live branch, a file that
 //! references them), each with its reason, folded when long and cut to its room.
 
 use super::super::{Counted, Tally};
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 const UNFOLDED: usize = 20;
 
 impl Tally<'_> {
-    /// `## … kept for the repository`, in at most about `room` bytes, or nothing when the
+    /// `**N versions kept for the repository**` and their table, in at most about `room` bytes, or nothing when the
     /// repository kept nothing.
     pub(super) fn protected_list(&self, room: usize) -> String {
         let kept: Vec<_> = self
@@ -54,6 +54,6 @@ impl Tally<'_> {
         } else {
             table
         };
-        format!("\n## {title}\n\n{body}")
+        format!("\n**{title}**\n\n{body}")
     }
 }

@@ -52,9 +52,13 @@ fn package(fake: &FakeGithub) -> Package {
 }
 
 /// A fresh directory standing for `GITHUB_WORKSPACE`.
+/// Tests run in parallel and several of them plan the same world without a cache
+/// (`deleted_without_cache`), so each call gets a folder of its own.
 fn workspace(name: &str) -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
-        "package-retention-manifest-cache-{}-{name}",
+        "package-retention-manifest-cache-{}-{name}-{call}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);

@@ -59,6 +59,17 @@ fn main() -> ExitCode {
         RunReport::stopped(&settings, &error)
     });
     let published = report::publish(&report, &settings, &report::Destinations::from_env(env));
+    if let Some(signal) = runner::cancel::received() {
+        commands::print_error(
+            TITLE,
+            &format!(
+                "the run was cancelled ({}): no request was sent after the signal; what it did is in the outputs, the job summary (with its Undo block) and the report file",
+                runner::cancel::name(signal)
+            ),
+        );
+        // As a shell reports a process ended by that signal.
+        return ExitCode::from(128 + signal as u8);
+    }
     let failed = report.stopped || (published.failed && settings.fail_on_error);
     if failed || !published.complete {
         ExitCode::FAILURE

@@ -51,6 +51,8 @@ pub enum Outcome {
     },
     /// A rate limit that would outlast the run: left for the next run.
     Deferred,
+    /// Not sent: the run was cancelled (SIGINT/SIGTERM) before its turn; left for the next run.
+    Cancelled,
 }
 
 impl Outcome {

@@ -271,13 +271,21 @@ pub async fn list_versions(
         format!("the {state} versions of `{name}` could not all be listed, so nothing in this package is changed in this run")
     })?;
     match pages {
-        Pages::Complete(versions) => Ok(Some(versions)),
+        Pages::Complete(versions) => Ok(Some(distinct(versions))),
         Pages::Refused(answer) if answer.status == StatusCode::NOT_FOUND => Ok(None),
         Pages::Refused(answer) => Err(api_error(
             &format!("could not list the versions of `{name}`"),
             &answer,
         )),
     }
+}
+
+/// Each version once, at its first place: a version pushed (or deleted) while the pages are read
+/// shifts the later pages, so one version can show on two pages (and another on none).
+fn distinct(mut versions: Vec<Version>) -> Vec<Version> {
+    let mut seen = std::collections::HashSet::with_capacity(versions.len());
+    versions.retain(|version| seen.insert(version.id));
+    versions
 }
 
 /// The package's `version_count` (`GET` of the package): what GitHub counts as its active
@@ -514,5 +522,26 @@ mod tests {
         assert_eq!(links.last_page, Some(7));
         assert!(links.next.unwrap().ends_with("page=2"));
         assert_eq!(Links::parse(""), Links::default());
+    }
+
+    #[test]
+    fn a_version_on_two_pages_is_kept_once_at_its_first_place() {
+        let version = |id: u64, name: &str| Version {
+            id,
+            name: name.to_string(),
+            tags: Vec::new(),
+            created_at: 0,
+            updated_at: 0,
+            deleted_at: None,
+            html_url: None,
+        };
+        let listed = vec![
+            version(3, "a"),
+            version(2, "b"),
+            version(2, "b"),
+            version(1, "c"),
+        ];
+        let ids: Vec<u64> = distinct(listed).iter().map(|v| v.id).collect();
+        assert_eq!(ids, vec![3, 2, 1]);
     }
 }

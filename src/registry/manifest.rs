@@ -28,7 +28,8 @@ pub enum Known {
     Ghost,
 }
 
-fn accept() -> String {
+/// The `Accept` of a manifest read: every manifest type the action knows.
+pub(super) fn accept() -> String {
     [
         OCI_INDEX,
         OCI_MANIFEST,

@@ -6,7 +6,7 @@ use super::auth::{authorize_for, challenge, Challenge};
 use super::manifest::oci_errors;
 use super::Registry;
 use crate::github::client::{Answer, Client};
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::Method;
 use sha2::{Digest, Sha256};
 
@@ -265,6 +265,39 @@ impl<'a> PushSession<'a> {
             return Err(PushFailure::answered(what, &stored));
         }
         Ok(())
+    }
+
+    /// The digest `tag` points at now (a `HEAD` of the manifest by tag), read right before a
+    /// push under it; `None` when the registry no longer knows the tag.
+    pub async fn tag_target(&self, tag: &str) -> Result<Option<String>, PushFailure> {
+        let what = format!("reading what the tag {tag} points at");
+        if !is_valid_tag(tag) {
+            return Err(PushFailure::invalid_tag(tag));
+        }
+        let mut headers = vec![(ACCEPT, super::manifest::accept())];
+        if let Some(authorization) = &self.authorization {
+            headers.push((AUTHORIZATION, authorization.clone()));
+        }
+        let url = format!("{}/manifests/{tag}", self.base);
+        let answer = self
+            .client
+            .registry_request(Method::HEAD, &url, headers, bytes::Bytes::new())
+            .await
+            .map_err(|e| PushFailure::unanswered(&what, e))?;
+        if answer.status == http::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !answer.is_success() {
+            return Err(PushFailure::answered(&what, &answer));
+        }
+        match answer.header("docker-content-digest") {
+            Some(digest) => Ok(Some(digest.trim().to_string())),
+            None => Err(PushFailure {
+                status: Some(answer.status.as_u16()),
+                message: format!("{what}: the registry did not say (no Docker-Content-Digest)"),
+                invalid_tag: false,
+            }),
+        }
     }
 
     /// Pushes `manifest` (whose digest is `digest`) under `tag`, which moves the tag to it.

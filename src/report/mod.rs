@@ -42,6 +42,8 @@ struct Entry<'a> {
     decision: Option<&'a Decision>,
     whole_package: bool,
     already_gone: bool,
+    /// Not sent: the run was cancelled first.
+    cancelled: bool,
     /// `untag`: the tags removed (or that would be, in a dry run).
     removed: &'a [String],
 }
@@ -60,6 +62,9 @@ impl<'a> Entry<'a> {
         }
         if self.already_gone {
             reason.push_str("; it was already gone (404)");
+        }
+        if self.cancelled {
+            reason.push_str("; not sent: the run was cancelled (a re-run does it)");
         }
         if self.package.listing.ghosts.contains(&self.version.id) {
             reason.push_str("; a ghost: the registry has no manifest for it");
@@ -142,6 +147,7 @@ impl<'a> Tally<'a> {
                     decision: None,
                     whole_package: false,
                     already_gone: false,
+                    cancelled: false,
                     removed: &[],
                 });
             }
@@ -177,6 +183,7 @@ impl<'a> Tally<'a> {
                     decision: Some(decision),
                     whole_package: package_outcome.is_some() && decision.verdict.is_act(),
                     already_gone: outcome == Some(&Outcome::AlreadyGone),
+                    cancelled: outcome == Some(&Outcome::Cancelled),
                     removed,
                 });
             }
@@ -246,7 +253,9 @@ fn counted<'a>(
         (Verdict::Defer(_), _) => (Counted::Deferred, None, &[]),
         (Verdict::Act(_), None) => (Counted::Changed, None, &[]),
         (Verdict::Act(_), Some(o)) if o.succeeded() => (Counted::Changed, None, &[]),
-        (Verdict::Act(_), Some(Outcome::Deferred)) => (Counted::Deferred, None, &[]),
+        (Verdict::Act(_), Some(Outcome::Deferred | Outcome::Cancelled)) => {
+            (Counted::Deferred, None, &[])
+        }
         (Verdict::Act(_), Some(outcome)) => match outcome.failure() {
             Some(failure) => (Counted::Failed, Some(failure), &[]),
             None => (Counted::Changed, None, &[]),

@@ -16,6 +16,7 @@ use crate::registry::{PackageManifests, Registry};
 use crate::runner::commands::first_of;
 use crate::settings::Settings;
 use anyhow::Result;
+use std::collections::HashSet;
 
 /// Lists and plans one package; what goes wrong becomes its problem. A package that has a
 /// problem already (its protections could not be read) is not planned: nothing in it changes.
@@ -232,8 +233,10 @@ fn note_ghosts_and_broken_images(
 }
 
 /// Deleting the whole package takes along versions the listing may have missed: a plan that
-/// deletes it stands only when GitHub's own count agrees with the listing; otherwise the
-/// package is planned again, version by version.
+/// deletes it stands only when GitHub's own count agrees with the listing, and a listing read
+/// again now holds exactly the ids of the first (a version pushed while the pages were read can
+/// be missed while another shows twice); otherwise the package is planned again, version by
+/// version.
 async fn whole_package_checked(
     client: &Client,
     package: &mut Package,
@@ -248,7 +251,10 @@ async fn whole_package_checked(
     let kind = package.package_type();
     let name = &package.name;
     let refused = match listing::version_count(client, &package.namespace, kind, name).await {
-        Ok(count) if count == listed => return plan,
+        Ok(count) if count == listed => match listed_again(client, package, &plan).await {
+            None => return plan,
+            Some(refused) => refused,
+        },
         Ok(count) => format!(
             "{kind} package `{name}`: GitHub counts {count} active versions but the listing gave {listed}, so the whole package is not deleted (delete-empty-package); its versions are deleted one by one instead, and the newest is kept"
         ),
@@ -262,4 +268,30 @@ async fn whole_package_checked(
         ..package.rule.policy.clone()
     };
     planner.plan(containers, plan.versions, &version_by_version)
+}
+
+/// Why the whole package may not be deleted after all: its active versions listed again differ
+/// from the plan's (`None`: the same ids).
+async fn listed_again(client: &Client, package: &Package, plan: &PackagePlan) -> Option<String> {
+    let kind = package.package_type();
+    let name = &package.name;
+    let again = match list(client, package, "active").await {
+        Ok(Some(versions)) => versions,
+        Ok(None) => Vec::new(),
+        Err(error) => {
+            return Some(format!(
+                "{kind} package `{name}`: listing it again right before deleting it failed ({error:#}), so the whole package is not deleted (delete-empty-package); its versions are deleted one by one instead, and the newest is kept"
+            ))
+        }
+    };
+    let planned: HashSet<u64> = plan.versions.iter().map(|v| v.id).collect();
+    let now: HashSet<u64> = again.iter().map(|v| v.id).collect();
+    if planned == now {
+        return None;
+    }
+    let new = now.difference(&planned).count();
+    let gone = planned.difference(&now).count();
+    Some(format!(
+        "{kind} package `{name}` changed while the run listed it ({new} versions new, {gone} gone when listed again right before deleting it), so the whole package is not deleted (delete-empty-package): the versions it listed are deleted one by one instead, the newest is kept, and what it did not list is left alone"
+    ))
 }

@@ -12,9 +12,10 @@ use crate::outcome::{Package, RunReport};
 use crate::plan::{self, Cost, DeferReason, Mode, PackagePlan};
 use crate::registry::cache as manifest_cache;
 use crate::registry::Registry;
+use crate::runner::cancel;
 use crate::runner::commands::first_of;
 use crate::settings::Settings;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use futures::future::join_all;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -53,28 +54,30 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         .map(|rule| rule.registry_url.as_str())
         .collect();
     let client = Client::new(api_url, &registry_urls, &settings.token, tuning)?;
+    // Before any request: a signal from now on cancels the run instead of ending the process.
+    tokio::spawn(cancel::Handlers::install()?.listen());
     let mut warnings = Vec::new();
     let mut notes = Vec::new();
-
-    let mut packages = select::packages(&client, settings, &mut warnings, &mut notes).await?;
-    protect::protect(&client, &mut packages, &mut warnings).await;
     let registry = open_registry(settings, &mut warnings);
-    join_all(
-        packages
-            .iter_mut()
-            .map(|package| gather::gather(&client, &registry, settings, package)),
-    )
-    .await;
-    warnings.extend(unmatched_version_ids(settings, &packages));
-    let budget_remaining = cut(&client, settings, &mut packages).await;
-    for package in &packages {
-        debug_plan(settings.mode, package);
-    }
+
+    let planned = plan_all(&client, &registry, settings, &mut warnings, &mut notes);
+    let (mut packages, budget_remaining) = tokio::select! {
+        planned = planned => planned?,
+        () = cancel::cancelled() => bail!("{}", cancelled_before_any_change()),
+    };
 
     let jobs = execute::requests(settings.mode, &mut packages);
     if !settings.dry_run {
         let executed = execute::execute(&client, jobs, concurrency).await;
         execute::record(&mut packages, executed);
+    }
+    if let Some(signal) = cancel::received() {
+        warnings.push(format!(
+            "the run was cancelled ({}): it sent no request after the signal and waited at most {} s for those under way; the versions it did not get to are deferred (a re-run does them)",
+            cancel::name(signal),
+            cancel::GRACE.as_secs()
+        ));
+    } else if !settings.dry_run {
         untag::untag_all(&client, &registry, &mut packages).await;
         if settings.mode == Mode::Restore {
             for (index, package) in packages.iter_mut().enumerate() {
@@ -97,6 +100,39 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
         manifests,
         stopped: false,
     })
+}
+
+/// Chooses, lists and plans every package, then applies the run-level cuts; the primary
+/// budget read, when GitHub has one.
+async fn plan_all(
+    client: &Client,
+    registry: &Registry,
+    settings: &Settings,
+    warnings: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Package>, Option<usize>)> {
+    let mut packages = select::packages(client, settings, warnings, notes).await?;
+    protect::protect(client, &mut packages, warnings).await;
+    join_all(
+        packages
+            .iter_mut()
+            .map(|package| gather::gather(client, registry, settings, package)),
+    )
+    .await;
+    warnings.extend(unmatched_version_ids(settings, &packages));
+    let budget_remaining = cut(client, settings, &mut packages).await;
+    for package in &packages {
+        debug_plan(settings.mode, package);
+    }
+    Ok((packages, budget_remaining))
+}
+
+/// Why a run cancelled while it listed and planned stops there.
+fn cancelled_before_any_change() -> String {
+    let signal = cancel::received().map(cancel::name).unwrap_or_default();
+    format!(
+        "the run was cancelled ({signal}) while it listed and planned, before it sent any change"
+    )
 }
 
 /// The registry reader, with what the `manifest-cache` file holds when it is set.

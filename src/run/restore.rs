@@ -136,6 +136,11 @@ pub async fn restore_images(
                 depth: 0,
                 package: index,
                 version: Some(i),
+                versions: vec![execute::described(
+                    &package.rule,
+                    &package.name,
+                    &plan.versions[i],
+                )],
             })
             .collect();
         for (job, outcome) in execute::execute(client, jobs, concurrency).await.done {

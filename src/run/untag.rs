@@ -120,6 +120,18 @@ async fn remove_from(
     let digest = sha256_digest(&manifest);
     let mut removal = UntagOutcome::default();
     for tag in tags {
+        // CI may have moved the tag since the plan: a push now would take it from that image.
+        match session.tag_target(tag).await {
+            Ok(Some(target)) if target == version.name => {}
+            Ok(target) => {
+                removal.failure = Some(tag_moved(tag, &version.name, target, &removal.removed));
+                break;
+            }
+            Err(failure) => {
+                removal.failure = Some(push_refused(failure, &removal.removed));
+                break;
+            }
+        }
         match session.push_tag(&manifest, &digest, tag).await {
             Ok(()) => removal.removed.push(tag.clone()),
             Err(failure) => {
@@ -170,6 +182,29 @@ async fn remove_from(
         }
     }
     removal
+}
+
+/// A tag left alone: right before the push under it, it no longer pointed at the planned
+/// version (`target`: where it points now, `None`: nowhere).
+fn tag_moved(tag: &str, planned: &str, target: Option<String>, moved: &[String]) -> Outcome {
+    let now = match target {
+        Some(target) => format!("it points at {target} now"),
+        None => "the registry no longer knows it".to_string(),
+    };
+    let before = if moved.is_empty() {
+        "no tag was removed".to_string()
+    } else {
+        format!("the tags {} were removed before it", moved.join(", "))
+    };
+    Outcome::Failed {
+        status: None,
+        message: format!(
+            "the tag {tag} moved since the plan: planned on {planned}, {now} (most likely CI pushed it again), so it was left alone; {before}"
+        ),
+        cause: Some(
+            "the tag was moved to another image after the plan (CI pushed it again): it was left alone, as that image needs it; the next run plans with the tag where it is",
+        ),
+    }
 }
 
 /// The failure of a push, with the cause in plain words.

@@ -198,6 +198,17 @@ pub fn print_warning(title: &str, message: &str) {
     log.print();
 }
 
+/// Prints a line built from API data to standard output and flushes it at once: the record of a
+/// write done, which must be in the log even if the process is killed the next moment.
+pub fn record(text: &str) {
+    use std::io::Write as _;
+    let mut log = Log::new();
+    log.line(text);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(log.into_text().as_bytes());
+    let _ = out.flush();
+}
+
 /// Prints a progress line built from API data to standard error, at once (while the run goes on).
 pub fn progress(text: &str) {
     let mut log = Log::new();

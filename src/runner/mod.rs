@@ -2,9 +2,11 @@
 //! commands and log lines built from API data (`commands`), Markdown from untrusted text
 //! (`markdown`), the token kept out of everything written (`redact`), invisible and
 //! direction-changing characters shown escaped (`hidden`), files in the workspace and written
-//! whole or not at all (`files`), and the unpredictable delimiters they use (`random`). The
-//! lowest layer: it imports nothing else of the crate.
+//! whole or not at all (`files`), the unpredictable delimiters they use (`random`), and the
+//! runner's cancelling signals (`cancel`). The lowest layer: it imports nothing else of the
+//! crate.
 
+pub mod cancel;
 pub mod commands;
 pub mod files;
 pub mod hidden;

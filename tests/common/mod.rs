@@ -29,6 +29,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -152,13 +153,31 @@ impl Run {
 
     /// Runs the binary to its end and reads what it wrote.
     pub fn run(self) -> RunResult {
+        self.start().wait()
+    }
+
+    /// Starts the binary and returns at once (to signal it mid-run).
+    pub fn start(self) -> Running {
+        self.start_under(&[])
+    }
+
+    /// Starts the binary as the last argument of `wrapper` (e.g. `unshare --pid --fork`), which
+    /// runs it as its child; [`Running::binary_pid`] finds it.
+    pub fn start_under(self, wrapper: &[&str]) -> Running {
         let dir = fresh_dir();
         let output_file = dir.join("github_output");
         let summary_file = dir.join("step_summary");
         std::fs::write(&output_file, "").expect("create GITHUB_OUTPUT");
         std::fs::write(&summary_file, "").expect("create GITHUB_STEP_SUMMARY");
 
-        let mut command = Command::new(BINARY);
+        let mut command = match wrapper.split_first() {
+            None => Command::new(BINARY),
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(BINARY);
+                command
+            }
+        };
         command
             .args(&self.args)
             .env_clear()
@@ -179,18 +198,149 @@ impl Run {
         }
         command.envs(&self.env);
 
-        let child = command.spawn().expect("start package-retention");
-        let (code, stdout, stderr) = wait_with_timeout(child, self.timeout);
-        let outputs = parse_github_output(&read(&output_file));
-        let summary = read(&summary_file);
-        let _ = std::fs::remove_dir_all(&dir);
+        let mut child = command.spawn().expect("start package-retention");
+        let stdout = Captured::drain(child.stdout.take().expect("piped stdout"));
+        let stderr = Captured::drain(child.stderr.take().expect("piped stderr"));
+        Running {
+            child,
+            wrapped: !wrapper.is_empty(),
+            dir,
+            stdout,
+            stderr,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// A run under way.
+pub struct Running {
+    child: Child,
+    /// Started under a wrapper: the binary is the wrapper's child.
+    wrapped: bool,
+    dir: PathBuf,
+    stdout: Captured,
+    stderr: Captured,
+    timeout: Duration,
+}
+
+impl Running {
+    /// The process id of the binary itself (under a wrapper: the wrapper's child, once it runs
+    /// the binary), as the test's own PID namespace sees it.
+    pub fn binary_pid(&self) -> u32 {
+        let pid = self.child.id();
+        if !self.wrapped {
+            return pid;
+        }
+        let started = Instant::now();
+        loop {
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            if let Some(child) = children.split_whitespace().next() {
+                let exe = std::fs::read_link(format!("/proc/{child}/exe")).unwrap_or_default();
+                if exe.as_path() == Path::new(BINARY) {
+                    return child.parse().expect("a pid");
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the wrapper never ran the binary"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Sends `signal` (`libc::SIGTERM`, …) to the binary.
+    pub fn signal(&self, signal: i32) {
+        let pid = self.binary_pid() as i32;
+        // SAFETY: kill(2) has no memory effects; the pid is our child's (or its child's).
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill({pid}, {signal}) failed");
+    }
+
+    /// What the binary has printed on stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        self.stdout.text()
+    }
+
+    /// Waits until `found` holds for stdout so far; false when `timeout` passes first.
+    pub fn wait_for_stdout(&self, timeout: Duration, found: impl Fn(&str) -> bool) -> bool {
+        let started = Instant::now();
+        while !found(&self.stdout_so_far()) {
+            if started.elapsed() > timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// Waits for the end of the run (killing it and panicking after the run's timeout) and
+    /// reads what it wrote.
+    pub fn wait(mut self) -> RunResult {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for package-retention") {
+                break Some(status);
+            }
+            if started.elapsed() > self.timeout {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let stdout = self.stdout.finish();
+        let stderr = self.stderr.finish();
+        let Some(status) = status else {
+            panic!(
+                "package-retention still running after {:?}; killed.\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+                self.timeout
+            );
+        };
+        let outputs = parse_github_output(&read(&self.dir.join("github_output")));
+        let summary = read(&self.dir.join("step_summary"));
+        let _ = std::fs::remove_dir_all(&self.dir);
         RunResult {
-            code,
+            code: status.code().unwrap_or(-1),
             stdout,
             stderr,
             outputs,
             summary,
         }
+    }
+}
+
+/// A pipe read to its end by a thread of its own, readable meanwhile.
+struct Captured {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+}
+
+impl Captured {
+    fn drain(mut pipe: impl Read + Send + 'static) -> Captured {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let sink = bytes.clone();
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().expect("capture").extend_from_slice(&chunk[..n]);
+            }
+        });
+        Captured { bytes, reader }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().expect("capture")).into_owned()
+    }
+
+    fn finish(self) -> String {
+        let Captured { bytes, reader } = self;
+        let _ = reader.join();
+        let bytes = bytes.lock().expect("capture");
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 
@@ -354,36 +504,11 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// Reads a pipe to its end on a thread of its own.
 fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = pipe.read_to_end(&mut bytes);
         String::from_utf8_lossy(&bytes).into_owned()
     })
-}
-
-/// Waits for the child, reading its pipes meanwhile; kills it and panics after `timeout`.
-fn wait_with_timeout(mut child: Child, timeout: Duration) -> (i32, String, String) {
-    let stdout = drain(child.stdout.take().expect("piped stdout"));
-    let stderr = drain(child.stderr.take().expect("piped stderr"));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for package-retention") {
-            break Some(status);
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    match status {
-        Some(status) => (status.code().unwrap_or(-1), stdout, stderr),
-        None => panic!(
-            "package-retention still running after {timeout:?}; killed.\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-        ),
-    }
 }

@@ -18,6 +18,8 @@ pub const REGISTRY_BODY_LIMIT: usize = 4 << 20;
 pub(super) enum Failure {
     Transient(anyhow::Error),
     Final(anyhow::Error),
+    /// A write whose turn came after the run was cancelled or its caller's check said no.
+    Withheld,
 }
 
 /// An HTTP answer, body read whole (up to its limit).

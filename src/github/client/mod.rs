@@ -55,6 +55,26 @@ pub struct Client {
     pub counters: Counters,
 }
 
+/// A write not sent: its turn came after the run was cancelled, or after its caller's check
+/// ([`Client::write_if`]) said no.
+#[derive(Debug)]
+pub struct Withheld;
+
+impl std::fmt::Display for Withheld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not sent")
+    }
+}
+
+impl std::error::Error for Withheld {}
+
+impl Withheld {
+    /// Whether `error` is a write withheld.
+    pub fn is(error: &anyhow::Error) -> bool {
+        error.downcast_ref::<Withheld>().is_some()
+    }
+}
+
 /// The body of a request that sends none.
 const NO_BODY: bytes::Bytes = bytes::Bytes::new();
 
@@ -115,6 +135,18 @@ impl Client {
 
     pub async fn post(&self, path: &str) -> Result<Answer> {
         self.send(Method::POST, path, Vec::new(), NO_BODY, Target::Api)
+            .await
+    }
+
+    /// A DELETE or POST of an API path, sent only if `may_send()` still holds when its turn
+    /// comes (its slot and its points, and each retry): `Err(`[`Withheld`]`)` when not.
+    pub async fn write_if(
+        &self,
+        method: Method,
+        path: &str,
+        may_send: &dyn Fn() -> bool,
+    ) -> Result<Answer> {
+        self.send_gated(method, path, Vec::new(), NO_BODY, Target::Api, may_send)
             .await
     }
 
@@ -181,6 +213,20 @@ impl Client {
         body: bytes::Bytes,
         target: Target<'_>,
     ) -> Result<Answer> {
+        self.send_gated(method, url, headers, body, target, &|| true)
+            .await
+    }
+
+    /// [`Client::send`], a write sent only while `may_send()` holds and the run is not cancelled.
+    async fn send_gated(
+        &self,
+        method: Method,
+        url: &str,
+        headers: Vec<(http::HeaderName, String)>,
+        body: bytes::Bytes,
+        target: Target<'_>,
+        may_send: &dyn Fn() -> bool,
+    ) -> Result<Answer> {
         // An API path is completed by the base URI: it is on the API's origin.
         let on_api_path = target.is_api() && url.starts_with('/');
         let refused = match Origin::of(url) {
@@ -197,7 +243,14 @@ impl Client {
         let started = Instant::now();
         let mut trace = Trace::default();
         let result = self
-            .send_until_done(&method, url, headers, body, target, &mut trace)
+            .send_until_done(
+                &method,
+                url,
+                Payload { headers, body },
+                target,
+                may_send,
+                &mut trace,
+            )
             .await;
         crate::runner::commands::debug(|| {
             let status = match (&result, trace.status) {
@@ -220,17 +273,16 @@ impl Client {
         &self,
         method: &Method,
         url: &str,
-        headers: Vec<(http::HeaderName, String)>,
-        body: bytes::Bytes,
+        payload: Payload,
         target: Target<'_>,
+        may_send: &dyn Fn() -> bool,
         trace: &mut Trace,
     ) -> Result<Answer> {
-        let points = if method == Method::GET { 1.0 } else { 5.0 };
         let mut failures = 0u32;
         let mut rate_limit_waits = 0u32;
         loop {
             trace.attempts += 1;
-            let attempt = self.paced_attempt(method, url, &headers, body.clone(), target, points);
+            let attempt = self.paced_attempt(method, url, &payload, target, may_send);
             let error = match attempt.await {
                 Ok(Ok(answer)) => {
                     trace.status = Some(answer.status.as_u16());
@@ -262,6 +314,7 @@ impl Client {
                     }
                 }
                 Ok(Err(Failure::Transient(error))) => error,
+                Ok(Err(Failure::Withheld)) => return Err(anyhow::Error::new(Withheld)),
                 Ok(Err(Failure::Final(error))) => {
                     return Err(error.context(format!("{method} {url} cannot succeed")))
                 }
@@ -307,16 +360,17 @@ impl Client {
     }
 
     /// One attempt: within the pacing (API) or the registry's in-flight limit, counted, under
-    /// the request timeout (`Err`: it ran out).
+    /// the request timeout (`Err`: it ran out); a write is withheld when its turn comes after the
+    /// run was cancelled or `may_send()` says no.
     async fn paced_attempt(
         &self,
         method: &Method,
         url: &str,
-        headers: &[(http::HeaderName, String)],
-        body: bytes::Bytes,
+        payload: &Payload,
         target: Target<'_>,
-        points: f64,
+        may_send: &dyn Fn() -> bool,
     ) -> Result<Result<Answer, Failure>, tokio::time::error::Elapsed> {
+        let points = if method == Method::GET { 1.0 } else { 5.0 };
         let _permit = match target {
             Target::Api => {
                 let permit = self.pacer.in_flight.acquire().await;
@@ -329,10 +383,21 @@ impl Client {
                 permit
             }
         };
+        // Checked when the write would leave, not before it waited for its turn.
+        let write = method != Method::GET && method != Method::HEAD;
+        if write && (crate::runner::cancel::received().is_some() || !may_send()) {
+            return Ok(Err(Failure::Withheld));
+        }
         self.count(method, target);
         tokio::time::timeout(
             self.tuning.request_timeout,
-            self.attempt(method.clone(), url, headers, body, target),
+            self.attempt(
+                method.clone(),
+                url,
+                &payload.headers,
+                payload.body.clone(),
+                target,
+            ),
         )
         .await
     }
@@ -394,6 +459,12 @@ impl Client {
             body,
         })
     }
+}
+
+/// What a request carries besides its method and URL.
+struct Payload {
+    headers: Vec<(http::HeaderName, String)>,
+    body: bytes::Bytes,
 }
 
 /// What a request went through, for its debug line.

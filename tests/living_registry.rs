@@ -408,7 +408,13 @@ fn assert_cancelled_cleanly(signal: i32, under: &[&str], mode_restore: bool) {
     );
     let errors = result.annotations("error").join("\n");
     assert!(errors.contains("cancelled"), "{errors}\n{logs}");
-    assert!(result.summary.contains("cancelled"), "{}", result.summary);
+    assert!(
+        result
+            .summary
+            .contains("deferred** (the run was cancelled before it sent them"),
+        "{}",
+        result.summary
+    );
 
     let changed = if mode_restore { "restored" } else { "deleted" };
     let done: Vec<u64> = if mode_restore {
@@ -609,6 +615,49 @@ fn a_write_that_never_answers_is_given_up_and_the_run_still_exits_within_7_s() {
         deleted
     );
     let _ = std::fs::remove_dir_all(&workspace);
+}
+
+#[test]
+fn untag_removals_not_begun_when_the_run_is_cancelled_are_deferred() {
+    // pr-1 alone goes whole (a DELETE, held); pr-2 is removed from v2 afterwards, never begun.
+    let mut world = World::new().org(OWNER).user("alice").token(TOKEN, "alice");
+    let package = world.add_package(OWNER, "container", "app");
+    let whole = package.add_version(&digest(1), &["pr-1"], days(3)).id;
+    let release = package.add_version(&digest(2), &["pr-2", "v2"], days(2)).id;
+    package.add_version(&digest(3), &["latest"], days(1));
+    let config = Config {
+        scripted: vec![ScriptedFault::hold(Some("DELETE"), "/versions/", 1)],
+        ..Config::default()
+    };
+    let fake = FakeGithub::start_with(world, config);
+    let running = Run::new(&fake)
+        .input("packages", "app")
+        .input("tags", "pr-*")
+        .input("untag", "true")
+        .timeout(Duration::from_secs(60))
+        .start();
+    assert!(fake.wait_until_held(1, Duration::from_secs(30)));
+    running.signal(libc::SIGTERM);
+    assert!(running.wait_for_stdout(Duration::from_secs(5), |log| log
+        .contains("Cancelled by SIGTERM")));
+    fake.release_held();
+    let result = running.wait();
+
+    let logs = result.logs();
+    assert_eq!(result.code, 128 + libc::SIGTERM, "{logs}");
+    assert_eq!(
+        fake.count("PUT", "/manifests/"),
+        0,
+        "no push after the signal"
+    );
+    let world = fake.world();
+    let package = world.package(OWNER, "container", "app").unwrap();
+    assert!(package.version(whole).unwrap().is_deleted());
+    assert_eq!(package.version(release).unwrap().tags, vec!["pr-2", "v2"]);
+    assert_deleted_exactly(&result, &[whole]);
+    assert_eq!(result.output_json("untagged"), serde_json::json!([]));
+    assert_eq!(result.output_count("deferred-count"), 1, "{logs}");
+    assert_eq!(result.output_count("failed-count"), 0, "{logs}");
 }
 
 // --- SIGKILL: the log holds every id changed ----------------------------------------------

@@ -183,7 +183,8 @@ impl<'a> Tally<'a> {
                     decision: Some(decision),
                     whole_package: package_outcome.is_some() && decision.verdict.is_act(),
                     already_gone: outcome == Some(&Outcome::AlreadyGone),
-                    cancelled: outcome == Some(&Outcome::Cancelled),
+                    cancelled: outcome == Some(&Outcome::Cancelled)
+                        || removal.is_some_and(|r| r.failure == Some(Outcome::Cancelled)),
                     removed,
                 });
             }
@@ -244,6 +245,9 @@ fn counted<'a>(
         (Verdict::Untag(tags), _) => match removal {
             None if dry_run => (Counted::Untagged, None, tags),
             None => (Counted::Kept, None, &[]),
+            Some(removal) if removal.failure == Some(Outcome::Cancelled) => {
+                (Counted::Deferred, None, &[])
+            }
             Some(removal) => match removal.failure.as_ref().and_then(Outcome::failure) {
                 Some(failure) => (Counted::Failed, Some(failure), &removal.removed),
                 None => (Counted::Untagged, None, &removal.removed),

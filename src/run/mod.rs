@@ -77,6 +77,9 @@ pub async fn run(settings: &Settings, api_url: &str, tuning: Tuning) -> Result<R
             cancel::name(signal),
             cancel::GRACE.as_secs()
         ));
+        if !settings.dry_run {
+            untag::not_started(&mut packages);
+        }
     } else if !settings.dry_run {
         untag::untag_all(&client, &registry, &mut packages).await;
         if settings.mode == Mode::Restore {

@@ -52,6 +52,27 @@ pub async fn untag_all(client: &Client, registry: &Registry, packages: &mut [Pac
     }
 }
 
+/// The removals of a run cancelled before they began: none is attempted, each is left for the
+/// next run ([`Outcome::Cancelled`]).
+pub fn not_started(packages: &mut [Package]) {
+    for package in packages {
+        let Some(plan) = &package.plan else { continue };
+        package.results.untagged = plan
+            .decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.verdict.untag_tags().is_some())
+            .map(|(i, _)| {
+                let cancelled = UntagOutcome {
+                    failure: Some(Outcome::Cancelled),
+                    ..UntagOutcome::default()
+                };
+                (i, cancelled)
+            })
+            .collect();
+    }
+}
+
 /// Removes `tags` from each version in `removals`, one version after the other; the results
 /// come back in the same order.
 async fn remove_tags(

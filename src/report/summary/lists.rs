@@ -172,11 +172,17 @@ impl Tally<'_> {
         let report = self.report;
         let mut out = String::new();
         let deferred = self.count(Counted::Deferred);
+        let cancelled = self.with(Counted::Deferred).filter(|e| e.cancelled).count();
         if deferred > 0 {
             let _ = writeln!(
                 out,
-                "\n**{} deferred** (max-deletions or the rate-limit budget{}): the next run continues with them, oldest first.",
+                "\n**{} deferred** ({}{}): the next run continues with them, oldest first.",
                 plural(deferred, "version"),
+                match cancelled {
+                    0 => "max-deletions or the rate-limit budget".to_string(),
+                    n if n == deferred => "the run was cancelled before it sent them".to_string(),
+                    n => format!("{n} not sent because the run was cancelled, the rest by max-deletions or the rate-limit budget"),
+                },
                 report
                     .budget_remaining
                     .map(|r| format!("; {r} requests were left when writing began"))

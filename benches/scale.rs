@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use fake_github::{days, digest, Config, FakeGithub, Manifest, World};
+use fake_github::{
+    days, digest, Config, FakeGithub, Manifest, RegistryAnswers, RegistryRateLimit, World,
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_package-retention");
 const TOKEN: &str = "bench-token";
@@ -857,6 +859,11 @@ fn images(checks: &mut Checks) {
     let made = Instant::now();
     let config = Config {
         latency: Duration::from_millis(50),
+        // ghcr.io's own limit: the action's default pacing stays under it.
+        registry: RegistryAnswers {
+            rate_limit: Some(RegistryRateLimit::ghcr()),
+            ..RegistryAnswers::default()
+        },
         ..Config::default()
     };
     let fake = FakeGithub::start_with(world, config);
@@ -885,7 +892,7 @@ fn images(checks: &mut Checks) {
         let mut table = Table::new(title, "e");
         table.row(
             "settings",
-            format!("PACKAGE_RETENTION_POINTS_PER_MINUTE={POINTS}, PACKAGE_RETENTION_MAX_IN_FLIGHT={IN_FLIGHT}, registry in flight default; fake: latency 50 ms (API and registry)"),
+            format!("PACKAGE_RETENTION_POINTS_PER_MINUTE={POINTS}, PACKAGE_RETENTION_MAX_IN_FLIGHT={IN_FLIGHT}, registry in flight and pacing default; fake: latency 50 ms (API and registry), ghcr.io's registry limit (44,000 reads, 2,000 writes a minute)"),
         );
         table.row("wall time", format!("{:.2} s", measured.wall.as_secs_f64()));
         table.row("requests (binary's log)", measured.own_count());
@@ -925,6 +932,12 @@ fn images(checks: &mut Checks) {
             "nothing written",
             fake.writes() == 0,
             format!("{} writes", fake.writes()),
+        );
+        table.check(
+            checks,
+            "no registry 429 under ghcr.io's limit (44,000 reads a minute), default pacing",
+            fake.registry_rate_limited_answers() == 0,
+            format!("{} answers 429", fake.registry_rate_limited_answers()),
         );
         if round == 1 {
             table.target(

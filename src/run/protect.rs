@@ -18,6 +18,21 @@ use std::sync::Arc;
 /// A repository's open pull requests or branches, or why they could not be read.
 type Read<T> = Result<Vec<T>, String>;
 
+/// Reads every repository at once with `read`, keeping each listing or why it failed.
+async fn read_each<T, F, Fut>(repositories: BTreeSet<String>, read: F) -> BTreeMap<String, Read<T>>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<T>>>,
+{
+    join_all(repositories.into_iter().map(|name| {
+        let listing = read(name.clone());
+        async move { (name, listing.await.map_err(|e| format!("{e:#}"))) }
+    }))
+    .await
+    .into_iter()
+    .collect()
+}
+
 /// Fills each package's protections, or its problem; warns of workspace files skipped.
 pub async fn protect(client: &Client, packages: &mut [Package], warnings: &mut Vec<String>) {
     let wanted = |reads: fn(&RepositoryAware) -> bool| -> BTreeSet<String> {
@@ -30,22 +45,14 @@ pub async fn protect(client: &Client, packages: &mut [Package], warnings: &mut V
     };
     let pull_repositories = wanted(|aware| aware.open_pull_requests.is_some());
     let branch_repositories = wanted(|aware| aware.live_branches.is_some());
-    let pulls: BTreeMap<String, Read<u64>> =
-        join_all(pull_repositories.into_iter().map(|name| async move {
-            let read = repository::open_pull_requests(client, &name).await;
-            (name, read.map_err(|e| format!("{e:#}")))
-        }))
-        .await
-        .into_iter()
-        .collect();
-    let branches: BTreeMap<String, Read<String>> =
-        join_all(branch_repositories.into_iter().map(|name| async move {
-            let read = repository::branches(client, &name).await;
-            (name, read.map_err(|e| format!("{e:#}")))
-        }))
-        .await
-        .into_iter()
-        .collect();
+    let pulls = read_each(pull_repositories, |name| async move {
+        repository::open_pull_requests(client, &name).await
+    })
+    .await;
+    let branches = read_each(branch_repositories, |name| async move {
+        repository::branches(client, &name).await
+    })
+    .await;
 
     let mut warned = HashSet::new();
     for package in packages.iter_mut() {

@@ -196,10 +196,7 @@ pub(crate) fn after_listing_page(
     world: &mut World,
     req: &RequestParts,
 ) -> bool {
-    let (firing, waiting): (Vec<_>, Vec<_>) = std::mem::take(changes)
-        .into_iter()
-        .partition(|c| c.fires_after(req));
-    *changes = waiting;
+    let firing = take_firing(changes, |c| c.fires_after(req));
     for change in &firing {
         change.apply(world);
     }
@@ -213,14 +210,18 @@ pub(crate) fn before_registry_request(
     world: &mut World,
     req: &RequestParts,
 ) -> bool {
-    let (firing, waiting): (Vec<_>, Vec<_>) = std::mem::take(moves)
-        .into_iter()
-        .partition(|m| m.fires_before(req));
-    *moves = waiting;
+    let firing = take_firing(moves, |m| m.fires_before(req));
     for tag_move in &firing {
         tag_move.apply(world);
     }
     seal_if(world, !firing.is_empty())
+}
+
+/// Removes from `pending` and returns the entries that fire now, keeping the others in order.
+fn take_firing<T>(pending: &mut Vec<T>, fires: impl Fn(&T) -> bool) -> Vec<T> {
+    let (firing, waiting) = std::mem::take(pending).into_iter().partition(fires);
+    *pending = waiting;
+    firing
 }
 
 /// Seals the world after a change (a pushed container version is named by its content).
